@@ -1,0 +1,165 @@
+/**
+ * Drives the real `pulumi` CLI (built by scripts/setup-pulumi.sh) in throw-away projects, with an
+ * offline environment: a local file backend, an empty passphrase, no update check and no plugin
+ * downloads. Nothing here touches the user's global Pulumi config.
+ */
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** The repository root (this file is compiled to dist/test/harness/). */
+export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+
+/** Where the projects live: inside the repo (ignored), so `require` finds its node_modules. */
+const PROJECTS_ROOT = path.join(REPO_ROOT, ".tmp-e2e");
+
+/** The folder holding `pulumi`, `pulumi-language-nodejs` and `pulumi-resource-pulumi-nodejs`. */
+export function pulumiBinDir(): string {
+  const fromEnv = process.env.PULUMI_ECS_SPEC_PULUMI_BIN;
+  if (fromEnv) return fromEnv;
+  const cacheRoot =
+    process.env.PULUMI_ECS_SPEC_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-ecs-spec");
+  return path.join(cacheRoot, `pulumi-${process.env.PULUMI_VERSION ?? "v3.274.1"}`, "bin");
+}
+
+/** What one CLI run printed. */
+export interface CliResult {
+  readonly args: readonly string[];
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Options for {@link PulumiProject.create}. */
+export interface ProjectOptions {
+  /** The program, as CommonJS source for `index.js`. */
+  readonly program: string;
+  /** Stack config set before the first run (`pulumi config set`). */
+  readonly config?: Readonly<Record<string, string>>;
+  /** Extra environment for every CLI run. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+let projectCounter = 0;
+
+/** One throw-away Pulumi project with one stack, `dev`. */
+export class PulumiProject {
+  private constructor(
+    readonly name: string,
+    readonly dir: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  static async create(name: string, options: ProjectOptions): Promise<PulumiProject> {
+    const dir = path.join(PROJECTS_ROOT, `${name}-${process.pid}-${++projectCounter}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(path.join(dir, "state"), { recursive: true });
+    fs.mkdirSync(path.join(dir, "home"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\nmain: index.js\n`);
+    fs.writeFileSync(path.join(dir, "index.js"), options.program);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: `${pulumiBinDir()}${path.delimiter}${process.env.PATH ?? ""}`,
+      PULUMI_HOME: path.join(dir, "home"),
+      PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
+      PULUMI_CONFIG_PASSPHRASE: "",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_SKIP_CONFIRMATIONS: "true",
+      PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
+      NO_COLOR: "1",
+      ALIBABA_CLOUD_ECS_METADATA_DISABLED: "true",
+      ...options.env,
+    };
+    const project = new PulumiProject(name, dir, env);
+    await project.cli(["stack", "init", "dev"]);
+    for (const [key, value] of Object.entries(options.config ?? {})) {
+      await project.cli(["config", "set", key, value]);
+    }
+    return project;
+  }
+
+  /** Replaces the program. */
+  writeProgram(source: string): void {
+    fs.writeFileSync(path.join(this.dir, "index.js"), source);
+  }
+
+  /** Runs `pulumi ARGS` in the project; rejects on a non-zero exit unless `allowFailure`. */
+  cli(args: readonly string[], options: { allowFailure?: boolean; env?: Record<string, string> } = {}): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      execFile(
+        path.join(pulumiBinDir(), "pulumi"),
+        [...args, "--non-interactive"],
+        { cwd: this.dir, env: { ...this.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: 10 * 60_000 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+          const result: CliResult = { args, code, stdout, stderr };
+          if (code !== 0 && !options.allowFailure) {
+            reject(new Error(`pulumi ${args.join(" ")} exited ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+          } else {
+            resolve(result);
+          }
+        },
+      );
+    });
+  }
+
+  /** `pulumi up --yes --skip-preview`. */
+  up(extra: readonly string[] = [], options?: { allowFailure?: boolean }): Promise<CliResult> {
+    return this.cli(["up", "--yes", "--skip-preview", ...extra], options);
+  }
+
+  /** `pulumi preview --diff`. */
+  preview(extra: readonly string[] = [], options?: { allowFailure?: boolean }): Promise<CliResult> {
+    return this.cli(["preview", "--diff", ...extra], options);
+  }
+
+  /** The checkpoint the engine recorded (`pulumi stack export`). */
+  async exportState(): Promise<StackDeployment> {
+    const { stdout } = await this.cli(["stack", "export", "--show-secrets"]);
+    return JSON.parse(stdout) as StackDeployment;
+  }
+
+  /** The raw bytes of every file in the backend folder, to grep for leaked secrets. */
+  rawStateFiles(): string {
+    const out: string[] = [];
+    const walk = (d: string) => {
+      for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, entry.name);
+        if (entry.isDirectory()) walk(p);
+        else out.push(fs.readFileSync(p, "utf8"));
+      }
+    };
+    walk(path.join(this.dir, "state"));
+    return out.join("\n");
+  }
+
+  /** Removes the project folder. */
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The parts of `pulumi stack export` the tests read. */
+export interface StackDeployment {
+  readonly version: number;
+  readonly deployment: {
+    readonly resources?: readonly StateResource[];
+  };
+}
+
+/** One resource in the checkpoint. */
+export interface StateResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly id?: string;
+  readonly inputs?: Record<string, unknown>;
+  readonly outputs?: Record<string, unknown>;
+  readonly initErrors?: readonly string[];
+}
+
+/** The resource of `type` named `name` in a checkpoint, or undefined. */
+export function findResource(state: StackDeployment, type: string, name: string): StateResource | undefined {
+  return state.deployment.resources?.find((r) => r.type === type && r.urn.endsWith(`::${name}`));
+}
