@@ -10,8 +10,8 @@
 //   - no monitor proxy and no `--sync` pipes: @pulumi/pulumi >= 3.x no longer reads the synchronous-invoke
 //     pipes (runtime/settings.js tryGetSyncInvokes has no caller), so the program talks to the engine's
 //     resource monitor directly;
-//   - TypeScript is whatever @pulumi/pulumi/cmd/run does with PULUMI_NODEJS_TYPESCRIPT (set only when
-//     `runtime.options.typescript: true` is given explicitly); the supported case is precompiled JavaScript;
+//   - TypeScript is left entirely to @pulumi/pulumi/cmd/run (PULUMI_NODEJS_TYPESCRIPT, set unless
+//     `runtime.options.typescript: false`, exactly like the real host); the intended case is precompiled JS;
 //   - no code generation, packing, linking, conversion or plugin running (RunPlugin): those RPCs answer
 //     Unimplemented, which the engine only needs for `pulumi new/convert/package/plugin run` style commands.
 package main
@@ -196,7 +196,10 @@ type nodeOptions struct {
 }
 
 func parseOptions(info *pulumirpc.ProgramInfo) (nodeOptions, error) {
-	opts := nodeOptions{packagemanager: npm.AutoPackageManager}
+	// typescript defaults to true, as in the real host: @pulumi/pulumi/cmd/run then registers ts-node
+	// (the project's, else the copy vendored in @pulumi/pulumi) so .ts entry points also run. Plain .js
+	// programs are unaffected; `typescript: false` skips loading ts-node.
+	opts := nodeOptions{typescript: true, packagemanager: npm.AutoPackageManager}
 	raw := info.GetOptions().AsMap()
 	if v, ok := raw["typescript"]; ok {
 		b, ok := v.(bool)
