@@ -124,26 +124,32 @@ export const E = {
   chargeTypeNotFound: () => err(404, "InvalidInstanceChargeType.NotFound", "The InstanceChargeType does not exist in our records"),
 } as const;
 
+/** Gateway codes the simulator never answers by itself but faults may inject. */
+const GATEWAY_ONLY: Record<string, number> = { "Throttling.Api": 400, "Forbidden.RAM": 403, OperationConflict: 409 };
+
+let known: Map<string, SimError> | undefined;
+
+/** The first status and message the simulator itself uses for each code. */
+function knownErrors(): Map<string, SimError> {
+  if (!known) {
+    known = new Map();
+    for (const make of Object.values(E)) {
+      const e = (make as (...a: string[]) => SimError)("%s");
+      if (!known.has(e.code)) known.set(e.code, e);
+    }
+  }
+  return known;
+}
+
 /**
- * HTTP status for an error code injected by a fault, when the fault does not name one: the status
- * the simulator itself uses for that code, else 500 for unknown codes.
+ * HTTP status for an error code injected by a fault that does not name one: the status the
+ * simulator itself uses for that code, else 500.
  */
 export function defaultStatusFor(code: string): number {
-  const known: Record<string, number> = {};
-  for (const make of Object.values(E)) {
-    const e = (make as (...a: string[]) => SimError)("x");
-    if (!(e.code in known)) known[e.code] = e.httpStatus;
-  }
-  // Gateway codes not built above.
-  Object.assign(known, { "Throttling.Api": 400, "Forbidden.RAM": 403, OperationConflict: 409, ServiceUnavailable: 503 });
-  return known[code] ?? 500;
+  return knownErrors().get(code)?.httpStatus ?? GATEWAY_ONLY[code] ?? 500;
 }
 
 /** Default message for an injected error code (the simulator's own when known). */
 export function defaultMessageFor(code: string): string {
-  for (const make of Object.values(E)) {
-    const e = (make as (...a: string[]) => SimError)("injected fault");
-    if (e.code === code) return e.message;
-  }
-  return `Injected fault: ${code}`;
+  return knownErrors().get(code)?.message ?? `Injected fault: ${code}`;
 }

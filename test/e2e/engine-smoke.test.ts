@@ -25,7 +25,8 @@ const provider = {
   },
   async delete() {},
 };
-const greeting = new pulumi.dynamic.Resource(provider, "greeting", { message: config.require("message") });
+// Outputs are readable as properties only when declared in the props (undefined = computed).
+const greeting = new pulumi.dynamic.Resource(provider, "greeting", { message: config.require("message"), length: undefined });
 exports.length = greeting.length;
 `;
 

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+/**
+ * `ecs-sim`: start the ECS API simulator from the command line. See simulator/README.md.
+ */
+import { startSimulator, DEMO_CREDENTIALS, type SimulatorOptions } from "./index.js";
+import type { SimulatorTiming } from "./model.js";
+import type { SimState } from "./state.js";
+
+const HELP = `Usage: ecs-sim [options]
+
+Starts a strict ECS API (2014-05-26) simulator on loopback and prints the URL and the key pair.
+
+Options:
+  --port N                     port to listen on (0 = any free port; default 0)
+  --host HOST                  interface to listen on (default 127.0.0.1)
+  --state FILE                 load state from FILE if it exists; write every change to it
+  --empty                      start with no instances (catalogue and images stay)
+  --cooldown SECONDS           per-instance cooldown after a ModifyInstanceSpec (default 300)
+  --stop-seconds SECONDS       Running -> Stopping -> Stopped duration (default 5)
+  --start-seconds SECONDS      Stopped -> Starting -> Running duration (default 5)
+  --async-apply-seconds S      Async=true type change apply time (default 3)
+  --token-seconds SECONDS      ClientToken "in flight" time after a success (default 0)
+  --rate-limit N               calls per minute per action before Throttling.User (0 = off; default 1000)
+  --access-key-id ID           accept this key instead of the demo key (with --access-key-secret)
+  --access-key-secret SECRET
+  --quiet                      no per-call log lines
+  -h, --help                   this help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`ecs-sim: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): SimulatorOptions & { empty: boolean } {
+  const opts: SimulatorOptions & { empty: boolean } = { empty: false, quiet: false };
+  const timing: Partial<SimulatorTiming> = {};
+  let keyId: string | undefined;
+  let keySecret: string | undefined;
+  const num = (flag: string, v: string | undefined): number => {
+    if (v === undefined || v.trim() === "" || !Number.isFinite(Number(v)) || Number(v) < 0) fail(`${flag} needs a non-negative number`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case "-h":
+      case "--help":
+        process.stdout.write(HELP);
+        process.exit(0);
+      case "--port": opts.port = num(flag, value()); break;
+      case "--host": opts.host = value() ?? fail("--host needs a value"); break;
+      case "--state": opts.stateFile = value() ?? fail("--state needs a file"); break;
+      case "--empty": opts.empty = true; break;
+      case "--cooldown": timing.cooldownSeconds = num(flag, value()); break;
+      case "--stop-seconds": timing.stopSeconds = num(flag, value()); break;
+      case "--start-seconds": timing.startSeconds = num(flag, value()); break;
+      case "--async-apply-seconds": timing.asyncApplySeconds = num(flag, value()); break;
+      case "--token-seconds": timing.tokenProcessingSeconds = num(flag, value()); break;
+      case "--rate-limit": opts.rateLimitPerMinute = num(flag, value()); break;
+      case "--access-key-id": keyId = value(); break;
+      case "--access-key-secret": keySecret = value(); break;
+      case "--quiet": opts.quiet = true; break;
+      default: fail(`unknown option ${a}`);
+    }
+  }
+  if ((keyId === undefined) !== (keySecret === undefined)) fail("--access-key-id and --access-key-secret go together");
+  if (keyId && keySecret) opts.credentials = [{ accessKeyId: keyId, accessKeySecret: keySecret }];
+  opts.timing = timing;
+  return opts;
+}
+
+async function main(): Promise<void> {
+  const { empty, ...opts } = parseArgs(process.argv.slice(2));
+  if (empty) {
+    const { demoState } = await import("./state.js");
+    const s: SimState = demoState();
+    s.instances = [];
+    opts.state = s;
+  }
+  const sim = await startSimulator(opts);
+  const t = sim.timing();
+  process.stdout.write(
+    [
+      `ecs-sim listening on ${sim.url}`,
+      `  endpoint host:     ${sim.endpointHost}   (openapi-core Config: endpoint + protocol "http")`,
+      `  region:            ${sim.regionId}`,
+      `  access key id:     ${sim.accessKeyId}`,
+      `  access key secret: ${sim.accessKeySecret}`,
+      `  timing:            cooldown ${t.cooldownSeconds}s, stop ${t.stopSeconds}s, start ${t.startSeconds}s`,
+      `  state file:        ${opts.stateFile ?? "(none, in memory)"}`,
+      `  admin API:         ${sim.url}/_sim/state, /_sim/faults, /_sim/calls`,
+      ``,
+      `export ECS_SIM_URL=${sim.url}`,
+      `export ALIBABA_CLOUD_ACCESS_KEY_ID=${sim.accessKeyId}`,
+      `export ALIBABA_CLOUD_ACCESS_KEY_SECRET=${sim.accessKeySecret}`,
+      ``,
+    ].join("\n"),
+  );
+  if (sim.accessKeyId !== DEMO_CREDENTIALS.accessKeyId) process.stdout.write("(custom key pair)\n");
+  const stop = () => {
+    sim.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`ecs-sim: ${e.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,104 @@
+/**
+ * Fault injection: scripted failures for the next N calls of an action, for tests and users.
+ */
+
+/** Which calls a fault hits. */
+export interface FaultTarget {
+  /** Action name (`ModifyInstanceSpec`), or `*` for every action. */
+  action: string;
+  /** Only calls whose `InstanceId` (or `ResourceId`) is this. */
+  instanceId?: string;
+  /** How many matching calls the fault hits (default 1). */
+  count?: number;
+}
+
+/**
+ * One injected fault.
+ * - `error`: answer this ECS error instead of running the call (status defaults to the code's usual one).
+ * - `latency`: wait `ms` before handling the call normally (combines with one other fault).
+ * - `drop`: close the connection without an answer; the call is not applied.
+ * - `badGateway`: answer a non-JSON HTML 502; the call is not applied.
+ * - `lostResponse`: apply the call, then close the connection without an answer.
+ * @example { action: "ModifyInstanceSpec", kind: "error", code: "InternalError", count: 2 }
+ */
+export type FaultSpec = FaultTarget &
+  (
+    | { kind: "error"; code: string; httpStatus?: number; message?: string }
+    | { kind: "latency"; ms: number }
+    | { kind: "drop" }
+    | { kind: "badGateway" }
+    | { kind: "lostResponse" }
+  );
+
+/** A fault with the number of hits it has left. */
+export interface ActiveFault {
+  spec: FaultSpec;
+  remaining: number;
+}
+
+/** Validates a fault given over the admin API; returns an error message or undefined. */
+export function faultProblem(f: unknown): string | undefined {
+  if (!f || typeof f !== "object") return "fault must be an object";
+  const x = f as Record<string, unknown>;
+  if (typeof x.action !== "string" || x.action === "") return "fault.action must be an action name or *";
+  if (x.count !== undefined && (typeof x.count !== "number" || !(x.count >= 1))) return "fault.count must be >= 1";
+  if (x.instanceId !== undefined && typeof x.instanceId !== "string") return "fault.instanceId must be a string";
+  switch (x.kind) {
+    case "error":
+      if (typeof x.code !== "string" || x.code === "") return "fault.code must be a string";
+      if (x.httpStatus !== undefined && (typeof x.httpStatus !== "number" || x.httpStatus < 200 || x.httpStatus > 599)) {
+        return "fault.httpStatus must be an HTTP status";
+      }
+      return undefined;
+    case "latency":
+      return typeof x.ms === "number" && x.ms >= 0 ? undefined : "fault.ms must be a number >= 0";
+    case "drop":
+    case "badGateway":
+    case "lostResponse":
+      return undefined;
+    default:
+      return "fault.kind must be one of error, latency, drop, badGateway, lostResponse";
+  }
+}
+
+/** The queue of active faults. */
+export class FaultQueue {
+  private faults: ActiveFault[] = [];
+
+  add(spec: FaultSpec): void {
+    this.faults.push({ spec, remaining: spec.count ?? 1 });
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  list(): ActiveFault[] {
+    return this.faults.map((f) => ({ spec: f.spec, remaining: f.remaining }));
+  }
+
+  /**
+   * Takes the faults that hit this call: the total latency of matching latency faults, and the
+   * first matching fault of any other kind. Each taken fault loses one hit.
+   */
+  take(action: string, params: Record<string, string>): { latencyMs: number; fault?: FaultSpec } {
+    const target = params.InstanceId ?? params.ResourceId;
+    const hits = (f: ActiveFault) =>
+      f.remaining > 0 && (f.spec.action === "*" || f.spec.action === action) &&
+      (f.spec.instanceId === undefined || f.spec.instanceId === target);
+    let latencyMs = 0;
+    let fault: FaultSpec | undefined;
+    for (const f of this.faults) {
+      if (!hits(f)) continue;
+      if (f.spec.kind === "latency") {
+        latencyMs += f.spec.ms;
+        f.remaining--;
+      } else if (!fault) {
+        fault = f.spec;
+        f.remaining--;
+      }
+    }
+    this.faults = this.faults.filter((f) => f.remaining > 0);
+    return { latencyMs, fault };
+  }
+}

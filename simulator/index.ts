@@ -1,0 +1,44 @@
+/**
+ * `ecs-sim`: a strict, offline ECS API (2014-05-26) for tests, demos, benchmarks and users.
+ * Start one with `startSimulator()`, point `@alicloud/pop-core` or `@alicloud/ecs20140526` at
+ * `url` / `endpointHost`, and sign with `accessKeyId` / `accessKeySecret`. See simulator/README.md.
+ *
+ * @example
+ * const sim = await startSimulator({ timing: { cooldownSeconds: 1, stopSeconds: 0.2, startSeconds: 0.2 } });
+ * const client = new RPCClient({ endpoint: sim.url, apiVersion: "2014-05-26",
+ *   accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret });
+ * await client.request("StopInstance", { InstanceId: "i-demo-web-01" });
+ * await sim.close();
+ */
+export {
+  startSimulator,
+  DEMO_CREDENTIALS,
+  API_VERSION,
+  type SimulatorOptions,
+  type RunningSimulator,
+  type CallLogEntry,
+} from "./server.js";
+export { DEFAULT_TIMING, type SimulatorTiming } from "./model.js";
+export type { FaultSpec, FaultTarget, ActiveFault } from "./faults.js";
+export type { SimCredential } from "./auth.js";
+export type { SimError } from "./errors.js";
+export {
+  demoState,
+  makeInstance,
+  DEMO_REGION,
+  DEMO_ZONE,
+  DEMO_ZONE_2,
+  DEMO_IMAGE,
+  LOCAL_DISK_CATEGORIES,
+  type SimState,
+  type SimInstance,
+  type SimAccount,
+  type SimInstanceType,
+  type SimZone,
+  type SimZoneOffer,
+  type SimImage,
+  type SimDisk,
+  type SimStatus,
+  type SimTemporaryBandwidth,
+  type SimClientToken,
+} from "./state.js";

@@ -1,0 +1,424 @@
+/**
+ * The HTTP layer: parse a request (query + form body), authenticate it, apply faults and the rate
+ * limit, run the model, log the call and serialize the answer; plus the admin API under `/_sim/`.
+ * The only file of the simulator that does network or file I/O.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { authenticate, NonceStore, type SimCredential } from "./auth.js";
+import { defaultMessageFor, defaultStatusFor, E, type SimError } from "./errors.js";
+import { faultProblem, FaultQueue, type ActiveFault, type FaultSpec } from "./faults.js";
+import { ACTIONS, advanceAll, DEFAULT_TIMING, newRequestId, pruneTokens, type Params, type SimulatorTiming } from "./model.js";
+import { demoState, normalizeState, type SimState } from "./state.js";
+
+/** The only API version the simulator speaks. */
+export const API_VERSION = "2014-05-26";
+/** `HostId` of every answer. */
+export const HOST_ID = "ecs.aliyuncs.com";
+
+/** The demo key pair the simulator accepts unless `credentials` says otherwise. */
+export const DEMO_CREDENTIALS: { accessKeyId: string; accessKeySecret: string } = Object.freeze({
+  accessKeyId: "LTAI5tEcsSimDemoKey0001",
+  accessKeySecret: "EcsSimDemoSecret-not-a-real-key-0001",
+});
+
+/** How to start a simulator. */
+export interface SimulatorOptions {
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Port; 0 (default) picks a free one. */
+  port?: number;
+  /** Load the state from this file when it exists, and write every change back to it. */
+  stateFile?: string;
+  /** Durations; unspecified ones take `DEFAULT_TIMING`. */
+  timing?: Partial<SimulatorTiming>;
+  /** Initial state (ignored when `stateFile` exists). Default: `demoState()`. */
+  state?: SimState;
+  /** Accepted key pairs. Default: `[DEMO_CREDENTIALS]`. All belong to the one simulated account. */
+  credentials?: SimCredential[];
+  /** Calls per minute per action for the account before `Throttling.User`; 0 = no limit. Default 1000. */
+  rateLimitPerMinute?: number;
+  /** No per-call log line on stdout. Default true. */
+  quiet?: boolean;
+}
+
+/** One API call as the simulator saw and answered it. */
+export interface CallLogEntry {
+  /** When the call arrived, ISO. */
+  at: string;
+  /** The same, epoch ms. */
+  atMs: number;
+  /** The action (`Action` parameter or `x-acs-action` header), `""` if none. */
+  action: string;
+  /** Request parameters without signature/auth noise (and without `Action`). */
+  params: Record<string, string>;
+  /** HTTP status answered; 0 when the connection was dropped before any answer. */
+  httpStatus: number;
+  /** The error code, if the answer was an error. */
+  code?: string;
+  /** The body answered (or, for `lostResponse`, the body that was lost). */
+  response: unknown;
+  /** The injected fault that shaped this call, if any. */
+  fault?: FaultSpec["kind"];
+  /** The signature version of the request, when it authenticated. */
+  signatureVersion?: "V1" | "V3";
+}
+
+/** A started simulator. */
+export interface RunningSimulator {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** `127.0.0.1:PORT`, the `endpoint` for `@alicloud/openapi-core` Config. */
+  endpointHost: string;
+  /** The first configured key pair. */
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** The state's region (`cn-hangzhou` for the demo). */
+  regionId: string;
+  /** A deep copy of the state, statuses advanced to now. */
+  getState(): SimState;
+  /** Replaces the whole state (deep-copied; throws on a malformed state). */
+  setState(s: SimState): void;
+  addFault(f: FaultSpec): void;
+  clearFaults(): void;
+  /** Faults not yet used up. */
+  faults(): ActiveFault[];
+  /** The call log, oldest first. */
+  calls(): CallLogEntry[];
+  clearCalls(): void;
+  /** Current durations. */
+  timing(): SimulatorTiming;
+  /** Changes some durations from now on. */
+  setTiming(t: Partial<SimulatorTiming>): void;
+  close(): Promise<void>;
+}
+
+/** Parameters that are signature/auth noise, never shown in the call log or used by the model. */
+const NOISE = new Set([
+  "Signature", "SignatureNonce", "Timestamp", "AccessKeyId", "SecurityToken", "SignatureMethod",
+  "SignatureVersion", "SignatureType", "Format", "Version", "Action",
+]);
+
+const MAX_BODY = 1024 * 1024;
+const MAX_LOG = 100_000;
+
+function parsePairs(s: string, plusIsSpace: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  const dec = (x: string) => {
+    try {
+      return decodeURIComponent(plusIsSpace ? x.replace(/\+/g, " ") : x);
+    } catch {
+      return x;
+    }
+  };
+  for (const part of s.split("&")) {
+    if (!part) continue;
+    const i = part.indexOf("=");
+    out[dec(i < 0 ? part : part.slice(0, i))] = i < 0 ? "" : dec(part.slice(i + 1));
+  }
+  return out;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error("request body too large"));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function errorBody(e: SimError): Record<string, unknown> {
+  return {
+    RequestId: newRequestId(),
+    HostId: HOST_ID,
+    Code: e.code,
+    Message: e.message,
+    Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(e.code)}&product=Ecs`,
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = { "content-type": "application/json;charset=utf-8", "content-length": Buffer.byteLength(text) };
+  const rid = (body as { RequestId?: unknown } | null)?.RequestId;
+  if (typeof rid === "string") headers["x-acs-request-id"] = rid;
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+const BAD_GATEWAY_HTML =
+  "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function clone<T>(x: T): T {
+  return JSON.parse(JSON.stringify(x)) as T;
+}
+
+/** Starts a simulator. Resolves once it listens. */
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const host = opts.host ?? "127.0.0.1";
+  let timing: SimulatorTiming = { ...DEFAULT_TIMING, ...(opts.timing ?? {}) };
+  const credentials = opts.credentials && opts.credentials.length > 0 ? opts.credentials : [DEMO_CREDENTIALS];
+  const rateLimit = opts.rateLimitPerMinute ?? 1000;
+  const quiet = opts.quiet ?? true;
+  const nonces = new NonceStore();
+  const faults = new FaultQueue();
+  const rateWindow = new Map<string, number[]>();
+  let log: CallLogEntry[] = [];
+
+  let state: SimState;
+  if (opts.stateFile && existsSync(opts.stateFile)) {
+    const parsed = normalizeState(JSON.parse(readFileSync(opts.stateFile, "utf8")));
+    if (!parsed.ok) throw new Error(`${opts.stateFile}: ${parsed.error}`);
+    state = parsed.state;
+  } else {
+    const parsed = normalizeState(clone(opts.state ?? demoState()));
+    if (!parsed.ok) throw new Error(`invalid initial state: ${parsed.error}`);
+    state = parsed.state;
+  }
+
+  let lastWritten = "";
+  const persist = () => {
+    if (!opts.stateFile) return;
+    const text = JSON.stringify(state, null, 2) + "\n";
+    if (text === lastWritten) return;
+    const tmp = `${opts.stateFile}.tmp-${process.pid}`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, opts.stateFile);
+    lastWritten = text;
+  };
+  persist();
+
+  const record = (entry: CallLogEntry) => {
+    log.push(entry);
+    if (log.length > MAX_LOG) log = log.slice(log.length - MAX_LOG);
+    if (!quiet) {
+      const id = entry.params.InstanceId ?? entry.params.ResourceId ?? "";
+      process.stdout.write(`${entry.at} ${entry.action || "-"} ${id} -> ${entry.httpStatus}${entry.code ? " " + entry.code : ""}${entry.fault ? " [fault " + entry.fault + "]" : ""}\n`);
+    }
+  };
+
+  const overRateLimit = (action: string, now: number): boolean => {
+    if (rateLimit <= 0) return false;
+    const recent = (rateWindow.get(action) ?? []).filter((t) => now - t < 60_000);
+    if (recent.length >= rateLimit) {
+      rateWindow.set(action, recent);
+      return true;
+    }
+    recent.push(now);
+    rateWindow.set(action, recent);
+    return false;
+  };
+
+  const replaceState = (input: unknown): string | undefined => {
+    const parsed = normalizeState(clone(input));
+    if (!parsed.ok) return parsed.error;
+    state = parsed.state;
+    persist();
+    return undefined;
+  };
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, body: Buffer): Promise<void> {
+    const now = Date.now();
+    const query = parsePairs(rawQuery, false);
+    const isForm = String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
+    const form = isForm ? parsePairs(body.toString("utf8"), true) : {};
+    const all = { ...query, ...form };
+    const action = all.Action ?? String(req.headers["x-acs-action"] ?? "");
+    const params: Params = {};
+    for (const [k, v] of Object.entries(all)) if (!NOISE.has(k)) params[k] = v;
+    const entry: CallLogEntry = { at: new Date(now).toISOString(), atMs: now, action, params, httpStatus: 0, response: null };
+
+    const answer = (status: number, respBody: Record<string, unknown>, code?: string) => {
+      entry.httpStatus = status;
+      entry.response = respBody;
+      if (code) entry.code = code;
+      record(entry);
+      sendJson(res, status, respBody);
+    };
+    const answerError = (e: SimError) => answer(e.httpStatus, errorBody(e), e.code);
+
+    if (req.method !== "GET" && req.method !== "POST") {
+      return answerError({ httpStatus: 405, code: "UnsupportedHTTPMethod", message: `HTTP method ${req.method} is not supported.`, retryable: false });
+    }
+    const auth = authenticate({ method: req.method, path, headers: req.headers, params: all, query, body }, credentials, nonces, now);
+    if (!auth.ok) return answerError(auth.error);
+    entry.signatureVersion = auth.style;
+    const version = all.Version ?? (req.headers["x-acs-version"] as string | undefined);
+    if (version === undefined) return answerError(E.missingParameter("Version"));
+    if (version !== API_VERSION) return answerError(E.invalidVersion());
+    if (action === "") return answerError(E.missingParameter("Action"));
+    const handler = ACTIONS[action];
+    if (!handler) return answerError(E.invalidAction());
+    if (overRateLimit(action, now)) return answerError(E.throttlingUser());
+
+    const { latencyMs, fault } = faults.take(action, params);
+    if (latencyMs > 0) await sleep(latencyMs);
+    if (fault) entry.fault = fault.kind;
+    if (fault?.kind === "error") {
+      const status = fault.httpStatus ?? defaultStatusFor(fault.code);
+      return answerError({ httpStatus: status, code: fault.code, message: fault.message ?? defaultMessageFor(fault.code), retryable: true });
+    }
+    if (fault?.kind === "drop") {
+      record(entry);
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === "badGateway") {
+      entry.httpStatus = 502;
+      entry.response = BAD_GATEWAY_HTML;
+      record(entry);
+      res.writeHead(502, { "content-type": "text/html", "content-length": Buffer.byteLength(BAD_GATEWAY_HTML) });
+      res.end(BAD_GATEWAY_HTML);
+      return;
+    }
+
+    const ctxNow = Date.now();
+    pruneTokens(state, ctxNow);
+    const outcome = handler({ state, timing, now: ctxNow }, params);
+    persist();
+    if (fault?.kind === "lostResponse") {
+      entry.httpStatus = outcome.ok ? 200 : outcome.error.httpStatus;
+      entry.response = outcome.ok ? outcome.body : errorBody(outcome.error);
+      if (!outcome.ok) entry.code = outcome.error.code;
+      record(entry);
+      req.socket.destroy();
+      return;
+    }
+    if (outcome.ok) answer(200, outcome.body);
+    else answerError(outcome.error);
+  }
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, body: Buffer): Promise<void> {
+    const method = req.method ?? "GET";
+    const route = `${method} ${path.replace(/\/+$/, "")}`;
+    const json = (): unknown => JSON.parse(body.toString("utf8") || "null");
+    const bad = (message: string) => sendJson(res, 400, { error: message });
+    try {
+      switch (route) {
+        case "GET /_sim/health":
+          return sendJson(res, 200, { ok: true, url: sim.url, regionId: state.regionId, accessKeyId: sim.accessKeyId });
+        case "GET /_sim/state":
+          advanceAll(state, Date.now());
+          return sendJson(res, 200, state);
+        case "PUT /_sim/state": {
+          const problem = replaceState(json());
+          return problem ? bad(problem) : sendJson(res, 200, { ok: true });
+        }
+        case "POST /_sim/reset":
+          replaceState(demoState());
+          return sendJson(res, 200, { ok: true });
+        case "GET /_sim/faults":
+          return sendJson(res, 200, faults.list());
+        case "POST /_sim/faults": {
+          const input = json();
+          const list = Array.isArray(input) ? input : [input];
+          for (const f of list) {
+            const problem = faultProblem(f);
+            if (problem) return bad(problem);
+          }
+          for (const f of list) faults.add(f as FaultSpec);
+          return sendJson(res, 200, { ok: true, faults: faults.list() });
+        }
+        case "DELETE /_sim/faults":
+          faults.clear();
+          return sendJson(res, 200, { ok: true });
+        case "GET /_sim/calls": {
+          const q = parsePairs(rawQuery, true);
+          const since = q.since === undefined ? 0 : Number(q.since);
+          return sendJson(res, 200, log.filter((c) => (q.action === undefined || c.action === q.action) && c.atMs >= since));
+        }
+        case "DELETE /_sim/calls":
+          log = [];
+          return sendJson(res, 200, { ok: true });
+        case "GET /_sim/config":
+          return sendJson(res, 200, { timing, rateLimitPerMinute: rateLimit, regionId: state.regionId, apiVersion: API_VERSION });
+        case "PUT /_sim/timing": {
+          const t = json() as Partial<SimulatorTiming> | null;
+          if (!t || typeof t !== "object" || Object.entries(t).some(([k, v]) => !(k in DEFAULT_TIMING) || typeof v !== "number" || v < 0)) {
+            return bad(`timing must be an object of non-negative numbers among ${Object.keys(DEFAULT_TIMING).join(", ")}`);
+          }
+          timing = { ...timing, ...t };
+          return sendJson(res, 200, { ok: true, timing });
+        }
+        default:
+          return sendJson(res, 404, { error: `no admin route ${route}` });
+      }
+    } catch (e) {
+      return bad(`invalid JSON body: ${(e as Error).message}`);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const url = req.url ?? "/";
+    const qi = url.indexOf("?");
+    const path = qi < 0 ? url : url.slice(0, qi);
+    const rawQuery = qi < 0 ? "" : url.slice(qi + 1);
+    readBody(req)
+      .then((body) => (path === "/_sim" || path.startsWith("/_sim/") ? handleAdmin(req, res, path, rawQuery, body) : handleApi(req, res, path, rawQuery, body)))
+      .catch((e: Error) => {
+        if (!res.headersSent && !res.destroyed) sendJson(res, 500, errorBody({ ...E.internalError(), message: e.message }));
+      });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostPart = host.includes(":") ? `[${host}]` : host;
+
+  const sim: RunningSimulator = {
+    url: `http://${hostPart}:${port}`,
+    endpointHost: `${hostPart}:${port}`,
+    accessKeyId: credentials[0].accessKeyId,
+    accessKeySecret: credentials[0].accessKeySecret,
+    get regionId() {
+      return state.regionId;
+    },
+    getState: () => {
+      advanceAll(state, Date.now());
+      return clone(state);
+    },
+    setState: (s) => {
+      const problem = replaceState(s);
+      if (problem) throw new Error(`invalid state: ${problem}`);
+    },
+    addFault: (f) => {
+      const problem = faultProblem(f);
+      if (problem) throw new Error(problem);
+      faults.add(clone(f));
+    },
+    clearFaults: () => faults.clear(),
+    faults: () => faults.list(),
+    calls: () => clone(log),
+    clearCalls: () => {
+      log = [];
+    },
+    timing: () => ({ ...timing }),
+    setTiming: (t) => {
+      timing = { ...timing, ...t };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        persist();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+  return sim;
+}

@@ -1,0 +1,183 @@
+/**
+ * ecs-sim fault injection, the admin API under /_sim/, and state persistence, through the real
+ * clients (and plain `fetch` for the admin API).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as $Ecs from "@alicloud/ecs20140526";
+import { demoState, type CallLogEntry, type RunningSimulator, type SimState } from "../../simulator/index.js";
+import { ecsClient, expectEcsError, expectPopError, inst, modifyRequest, popClient, rejection, startFast } from "../helpers/sim.js";
+
+const REGION = "cn-hangzhou";
+const WEB = "i-demo-web-01";
+
+async function admin(sim: RunningSimulator, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = await fetch(`${sim.url}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: r.status, json: await r.json() };
+}
+
+describe("ecs-sim: faults, admin API, persistence", function () {
+  this.timeout(10_000);
+  let sim: RunningSimulator;
+  afterEach(async () => sim && (await sim.close()));
+
+  describe("fault injection", () => {
+    it("error: the next N calls of an action answer the code, then calls go through", async () => {
+      // GIVEN 2 injected ServiceUnavailable errors on ModifyInstanceSpec
+      sim = await startFast();
+      sim.addFault({ action: "ModifyInstanceSpec", kind: "error", code: "ServiceUnavailable", count: 2 });
+      const ecs = ecsClient(sim);
+      // WHEN three calls are made  THEN two fail with 503 (ServerError), the third applies
+      const e = await expectEcsError(ecs.modifyInstanceSpec(modifyRequest({ InstanceId: WEB, InternetMaxBandwidthOut: 7 })), "ServiceUnavailable", 503);
+      assert.equal(e.name, "ServerError");
+      await expectPopError(sim, popClient(sim).request("ModifyInstanceSpec", { InstanceId: WEB, InternetMaxBandwidthOut: 7 }), "ServiceUnavailable", 503);
+      await ecs.modifyInstanceSpec(modifyRequest({ InstanceId: WEB, InternetMaxBandwidthOut: 7 }));
+      assert.equal(inst(sim.getState(), WEB).internetMaxBandwidthOut, 7);
+      assert.deepEqual(sim.calls().map((c) => c.fault ?? "-"), ["error", "error", "-"]);
+      assert.deepEqual(sim.faults(), []);
+    });
+
+    it("error: a fault can target one instance and carry its own status and message", async () => {
+      sim = await startFast();
+      sim.addFault({ action: "*", instanceId: "i-demo-api-01", kind: "error", code: "OperationConflict", httpStatus: 409, message: "busy" });
+      // WHEN another instance is changed  THEN it is not hit
+      await popClient(sim).request("ModifyInstanceSpec", { InstanceId: WEB, InternetMaxBandwidthOut: 8 });
+      const e = await expectEcsError(ecsClient(sim).describeInstanceAttribute(new $Ecs.DescribeInstanceAttributeRequest({ instanceId: "i-demo-api-01" })), "OperationConflict", 409);
+      assert.match(e.message ?? "", /busy/);
+    });
+
+    it("latency: the answer is delayed (pop-core times out when the delay exceeds its timeout)", async () => {
+      sim = await startFast();
+      sim.addFault({ action: "DescribeInstances", kind: "latency", ms: 300 });
+      const t0 = Date.now();
+      await ecsClient(sim).describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION }));
+      assert.ok(Date.now() - t0 >= 290, "delayed");
+      sim.addFault({ action: "DescribeInstances", kind: "latency", ms: 400 });
+      const slow = new (popClient(sim).constructor as any)({ endpoint: sim.url, apiVersion: "2014-05-26", accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret, opts: { timeout: 100 } }); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const e = await rejection(slow.request("DescribeInstances", { RegionId: REGION }));
+      assert.equal(e.name, "RequestTimeoutError");
+    });
+
+    it("drop: the connection closes without an answer and nothing is applied", async () => {
+      sim = await startFast();
+      sim.addFault({ action: "ModifyInstanceSpec", kind: "drop" });
+      const e = await rejection(popClient(sim).request("ModifyInstanceSpec", { InstanceId: WEB, InternetMaxBandwidthOut: 9 }));
+      assert.equal(e.code, "ECONNRESET");
+      assert.equal(inst(sim.getState(), WEB).internetMaxBandwidthOut, 5);
+      assert.deepEqual(pick(sim.calls()[0]), { action: "ModifyInstanceSpec", httpStatus: 0, fault: "drop" });
+    });
+
+    it("badGateway: a non-JSON HTML 502 (pop-core: SyntaxError; ecs client: an error), nothing applied", async () => {
+      sim = await startFast();
+      sim.addFault({ action: "ModifyInstanceSpec", kind: "badGateway", count: 2 });
+      const e1 = await rejection(popClient(sim).request("ModifyInstanceSpec", { InstanceId: WEB, InternetMaxBandwidthOut: 9 }));
+      assert.equal(e1.name, "SyntaxError");
+      await rejection(ecsClient(sim).modifyInstanceSpec(modifyRequest({ InstanceId: WEB, InternetMaxBandwidthOut: 9 })));
+      assert.deepEqual(sim.calls().map((c) => c.httpStatus), [502, 502]);
+      assert.equal(inst(sim.getState(), WEB).internetMaxBandwidthOut, 5);
+    });
+
+    it("lostResponse: the change is applied but the answer lost; a retry with the ClientToken gets the original answer, one without gets Throttling", async () => {
+      // GIVEN the answer of the next ModifyInstanceSpec will be lost
+      sim = await startFast();
+      sim.addFault({ action: "ModifyInstanceSpec", kind: "lostResponse" });
+      const p = { InstanceId: WEB, InternetMaxBandwidthOut: 40, ClientToken: "lost-0001" };
+      // WHEN the call is made  THEN the client sees a connection error
+      const e = await rejection(ecsClient(sim).modifyInstanceSpec(modifyRequest(p)));
+      assert.ok(e, "rejected");
+      // AND yet the change is applied, and the log keeps the lost answer
+      assert.equal(inst(sim.getState(), WEB).internetMaxBandwidthOut, 40);
+      const lost = sim.calls()[0];
+      assert.equal(lost.fault, "lostResponse");
+      assert.equal(lost.httpStatus, 200);
+      // WHEN retried with the same token  THEN the same answer
+      const again = await ecsClient(sim).modifyInstanceSpec(modifyRequest(p));
+      assert.equal(again.body!.requestId, (lost.response as { RequestId: string }).RequestId);
+      // WHEN retried without a token  THEN the cooldown refuses it
+      await expectPopError(sim, popClient(sim).request("ModifyInstanceSpec", { InstanceId: WEB, InternetMaxBandwidthOut: 40 }), "Throttling", 400);
+    });
+  });
+
+  describe("admin API under /_sim/", () => {
+    it("GET/PUT /_sim/state reads and replaces the whole state", async () => {
+      sim = await startFast();
+      const health = await admin(sim, "GET", "/_sim/health");
+      assert.deepEqual(health.json, { ok: true, url: sim.url, regionId: REGION, accessKeyId: sim.accessKeyId });
+      const got = await admin(sim, "GET", "/_sim/state");
+      assert.equal(got.status, 200);
+      const state = got.json as SimState;
+      assert.equal(state.instances.length, 10);
+      // WHEN the account is put in arrears through PUT
+      state.account.arrears = true;
+      assert.deepEqual((await admin(sim, "PUT", "/_sim/state", state)).json, { ok: true });
+      // THEN the API follows the new state
+      await expectPopError(sim, popClient(sim).request("ModifyInstanceSpec", { InstanceId: WEB, InternetMaxBandwidthOut: 6 }), "Account.Arrearage", 400);
+      // AND a malformed state is refused, leaving the state alone
+      const bad = await admin(sim, "PUT", "/_sim/state", { version: 2 });
+      assert.equal(bad.status, 400);
+      assert.equal(sim.getState().account.arrears, true);
+      await admin(sim, "POST", "/_sim/reset");
+      assert.equal(sim.getState().account.arrears, false);
+    });
+
+    it("POST/GET/DELETE /_sim/faults manage faults; GET/DELETE /_sim/calls read and clear the log", async () => {
+      sim = await startFast();
+      const added = await admin(sim, "POST", "/_sim/faults", [{ action: "StopInstance", kind: "error", code: "InternalError", count: 1 }]);
+      assert.equal(added.status, 200);
+      assert.equal((await admin(sim, "GET", "/_sim/faults")).json.length, 1);
+      assert.equal((await admin(sim, "POST", "/_sim/faults", { action: "StopInstance", kind: "explode" })).status, 400);
+      await expectPopError(sim, popClient(sim).request("StopInstance", { InstanceId: WEB }), "InternalError", 500);
+      await popClient(sim).request("DescribeInstances", { RegionId: REGION });
+      const calls = (await admin(sim, "GET", "/_sim/calls?action=StopInstance")).json as CallLogEntry[];
+      assert.equal(calls.length, 1);
+      assert.deepEqual(Object.keys(calls[0]).sort(), ["action", "at", "atMs", "code", "fault", "httpStatus", "params", "response", "signatureVersion"]);
+      assert.deepEqual(calls[0].params, { InstanceId: WEB });
+      assert.equal(calls[0].code, "InternalError");
+      assert.ok(!Number.isNaN(Date.parse(calls[0].at)));
+      await admin(sim, "POST", "/_sim/faults", { action: "*", kind: "drop" });
+      await admin(sim, "DELETE", "/_sim/faults");
+      assert.deepEqual((await admin(sim, "GET", "/_sim/faults")).json, []);
+      await admin(sim, "DELETE", "/_sim/calls");
+      assert.deepEqual(sim.calls(), []);
+    });
+
+    it("PUT /_sim/timing changes durations; GET /_sim/config shows them", async () => {
+      sim = await startFast();
+      await admin(sim, "PUT", "/_sim/timing", { cooldownSeconds: 0 });
+      assert.equal((await admin(sim, "GET", "/_sim/config")).json.timing.cooldownSeconds, 0);
+      await popClient(sim).request("ModifyInstanceSpec", { InstanceId: WEB, InternetMaxBandwidthOut: 6 });
+      await popClient(sim).request("ModifyInstanceSpec", { InstanceId: WEB, InternetMaxBandwidthOut: 7 });
+      assert.equal((await admin(sim, "PUT", "/_sim/timing", { cooldownSeconds: -1 })).status, 400);
+    });
+  });
+
+  describe("persistence", () => {
+    it("--state FILE: every change is written, and a new simulator resumes from the file", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "ecs-sim-"));
+      const file = join(dir, "state.json");
+      try {
+        // GIVEN a simulator persisting to FILE
+        sim = await startFast({ stateFile: file });
+        await popClient(sim).request("ModifyInstanceSpec", { InstanceId: "i-demo-batch-01", InstanceType: "ecs.c6.2xlarge" });
+        const written = JSON.parse(readFileSync(file, "utf8")) as SimState;
+        assert.equal(inst(written, "i-demo-batch-01").pendingInstanceType, "ecs.c6.2xlarge");
+        await sim.close();
+        // WHEN another simulator starts on the same file (with a different initial state given)
+        const other = demoState();
+        other.instances = [];
+        sim = await startFast({ stateFile: file, state: other });
+        // THEN it resumes: the pending type and the cooldown survive
+        assert.equal(inst(sim.getState(), "i-demo-batch-01").pendingInstanceType, "ecs.c6.2xlarge");
+        await expectPopError(sim, popClient(sim).request("ModifyInstanceSpec", { InstanceId: "i-demo-batch-01", InstanceType: "ecs.c6.xlarge" }), "Throttling", 400);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
+
+function pick(c: CallLogEntry) {
+  return { action: c.action, httpStatus: c.httpStatus, fault: c.fault };
+}
