@@ -1,0 +1,328 @@
+/**
+ * The only module that does HTTP: typed ECS calls over `@alicloud/pop-core` (RPC, signature V1),
+ * credentials from explicit keys or `@alicloud/credentials`' default chain, and every failure
+ * normalized to {@link EcsApiError}.
+ *
+ * pop-core quirks handled here (see `shared/api/CLIENTS-AND-WIRE.md`): it ignores the HTTP status
+ * (we read it in verbose mode and fail on ≥ 400), throws `SyntaxError` on a non-JSON body, sends
+ * `"undefined"` for undefined values and `[object Object]` for objects (we send flat, defined,
+ * string-valued params only), and puts the signed URL (with AccessKeyId and SecurityToken) into its
+ * error messages (we never copy those messages verbatim).
+ */
+import RPCClient from "@alicloud/pop-core";
+import { DefaultCredentialsProvider } from "@alicloud/credentials";
+import { EcsApiError, TRANSPORT_CODES } from "./errors";
+import type { InstanceSnapshot, InstanceStatus } from "./model";
+
+/** ECS API version used for every call. */
+export const ECS_API_VERSION = "2014-05-26";
+
+/** Explicit credentials. Used only inside the client; never logged or put into errors. */
+export interface EcsCredentials {
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+  readonly securityToken?: string;
+}
+
+/** Options of {@link createEcsClient}. */
+export interface EcsClientOptions {
+  /** Region of the instance, e.g. `cn-hangzhou`. */
+  readonly regionId: string;
+  /**
+   * `https://host[:port]`; default `https://ecs.<regionId>.aliyuncs.com`. `http://` is accepted
+   * only for a loopback host (127.x.x.x, ::1, localhost), e.g. the simulator.
+   */
+  readonly endpoint?: string;
+  /** Explicit keys; when absent, `@alicloud/credentials`' default chain (env, OIDC, profiles, ECS RAM role, URI). */
+  readonly credentials?: EcsCredentials;
+  /** Connect and read timeout per request, ms. Default 10000. */
+  readonly timeoutMs?: number;
+}
+
+/** Parameters of one `ModifyInstanceSpec` call. The client sends exactly the fields that are set. */
+export interface ModifyInstanceSpecParams {
+  readonly instanceId: string;
+  readonly instanceType?: string;
+  readonly systemDiskCategory?: "cloud_efficiency" | "cloud_ssd";
+  readonly allowMigrateAcrossZone?: boolean;
+  readonly internetMaxBandwidthOut?: number;
+  readonly internetMaxBandwidthIn?: number;
+  readonly temporary?: { readonly startTime: string; readonly endTime: string; readonly internetMaxBandwidthOut: number };
+}
+
+/** Options of {@link EcsApi.describeAvailableInstanceTypes}. */
+export interface AvailableTypesOptions {
+  /** Also list types offered in other zones of the region. */
+  readonly allowMigrateAcrossZone?: boolean;
+}
+
+/** Answer of a call that changes something. */
+export interface CallResult {
+  /** The API's `RequestId`. */
+  readonly requestId: string;
+}
+
+/** The ECS calls the engine uses. Every method throws only {@link EcsApiError}. */
+export interface EcsApi {
+  /** `DescribeInstances` (+ `DescribeDisks` unless `knownHasLocalDisks` is given); `undefined` when the instance does not exist. */
+  describeInstance(instanceId: string, opts?: { readonly knownHasLocalDisks?: boolean }): Promise<InstanceSnapshot | undefined>;
+  /** `DescribeResourcesModification` (DestinationResource=InstanceType): the types the instance may change to, in stock. */
+  describeAvailableInstanceTypes(instanceId: string, opts?: AvailableTypesOptions): Promise<string[]>;
+  /** `DescribeDisks`: true when a disk of the instance is local (`ephemeral*`, `local_*`). */
+  hasLocalDisks(instanceId: string): Promise<boolean>;
+  /**
+   * `StopInstance` (ForceStop=false). The API takes no ClientToken for it; the executor makes it
+   * idempotent by re-reading the status before any retry.
+   */
+  stopInstance(instanceId: string, stoppedMode: "KeepCharging" | "StopCharging"): Promise<CallResult>;
+  /** `StartInstance`. No ClientToken either (see {@link EcsApi.stopInstance}). */
+  startInstance(instanceId: string): Promise<CallResult>;
+  /** `ModifyInstanceSpec` with one item and the given idempotency token. */
+  modifyInstanceSpec(params: ModifyInstanceSpecParams, clientToken: string): Promise<CallResult>;
+}
+
+/** Thrown by {@link createEcsClient} for an endpoint it refuses. */
+export class EndpointError extends Error {
+  override readonly name = "EndpointError";
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|\[::1\]|localhost)$/i;
+
+/** Check an endpoint: `https://host[:port]`, or `http://` on loopback only. Returns it without a trailing slash. */
+export function checkEndpoint(endpoint: string): string {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new EndpointError(`endpoint "${endpoint}" is not a URL; use https://ecs.<region>.aliyuncs.com`);
+  }
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
+    throw new EndpointError(`endpoint "${url.origin}" must be only scheme://host[:port], without path, query or user info`);
+  }
+  if (url.protocol === "https:") return url.origin;
+  if (url.protocol === "http:") {
+    if (LOOPBACK.test(url.hostname)) return url.origin;
+    throw new EndpointError(
+      `endpoint "${url.origin}" uses plain http:// on a non-loopback host; requests carry signed credentials — use https://, ` +
+        `or http:// only on 127.0.0.1, ::1 or localhost (a local simulator)`,
+    );
+  }
+  throw new EndpointError(`endpoint "${endpoint}" must start with https:// (or http:// on loopback)`);
+}
+
+type Params = Record<string, string>;
+type Body = Record<string, unknown>;
+
+const NETWORK_ERRNO = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ECONNABORTED",
+  "ERR_SOCKET_CONNECTION_TIMEOUT",
+]);
+
+/** Keep only scheme://host[:port] of any URL in a message: signed URLs carry the AccessKeyId and the SecurityToken. */
+function scrub(message: string): string {
+  return message.replace(/(https?:\/\/[^/\s?]+)[^\s]*/g, "$1");
+}
+
+class CredentialsUnavailable extends Error {}
+
+/**
+ * Turn anything pop-core (or the credentials chain) threw into an {@link EcsApiError}.
+ * Exported for tests.
+ */
+export function normalizeError(action: string, e: unknown): EcsApiError {
+  if (e instanceof EcsApiError) return e;
+  if (e instanceof CredentialsUnavailable) {
+    return new EcsApiError({ action, code: TRANSPORT_CODES.credentials, message: "the credentials chain found no credentials" });
+  }
+  const err = e as { name?: unknown; code?: unknown; data?: unknown; message?: unknown; entry?: { response?: { statusCode?: number } } };
+  const data = err?.data as Body | undefined;
+  if (data && typeof data === "object" && typeof data.Code === "string") {
+    return new EcsApiError({
+      action,
+      code: data.Code,
+      message: typeof data.Message === "string" ? data.Message : "",
+      httpStatus: err.entry?.response?.statusCode,
+      requestId: typeof data.RequestId === "string" ? data.RequestId : undefined,
+    });
+  }
+  // json-bigint throws a plain object named SyntaxError (not an instance) on an HTML body.
+  if (e instanceof SyntaxError || err?.name === "SyntaxError") {
+    return new EcsApiError({ action, code: TRANSPORT_CODES.invalidBody, message: "the answer was not JSON (an HTML or empty body)" });
+  }
+  const name = typeof err?.name === "string" ? err.name : "";
+  const message = scrub(typeof err?.message === "string" ? err.message : String(e));
+  if (/Timeout/i.test(name) || err?.code === "ETIMEDOUT") {
+    return new EcsApiError({ action, code: TRANSPORT_CODES.timeout, message });
+  }
+  if ((typeof err?.code === "string" && NETWORK_ERRNO.has(err.code)) || /socket hang up/i.test(message)) {
+    return new EcsApiError({ action, code: TRANSPORT_CODES.network, message });
+  }
+  return new EcsApiError({ action, code: TRANSPORT_CODES.network, message: `${name || "Error"}: ${message}` });
+}
+
+/** The snapshot of one `DescribeInstances` instance entry. Exported for tests. */
+export function toSnapshot(i: Body, regionId: string, hasLocalDisks: boolean): InstanceSnapshot {
+  const str = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
+  const num = (v: unknown): number => Number(str(v));
+  const obj = (v: unknown): Body => (v && typeof v === "object" ? (v as Body) : {});
+  const status = str(i.Status) as InstanceStatus;
+  const locks = obj(i.OperationLocks).LockReason;
+  const eip = str(obj(i.EipAddress).AllocationId);
+  const ddh = str(obj(i.DedicatedHostAttribute).DedicatedHostId);
+  return {
+    instanceId: str(i.InstanceId),
+    regionId: str(i.RegionId) || regionId,
+    zoneId: str(i.ZoneId),
+    status,
+    instanceType: str(i.InstanceType),
+    internetMaxBandwidthOut: num(i.InternetMaxBandwidthOut),
+    internetMaxBandwidthIn: num(i.InternetMaxBandwidthIn),
+    instanceChargeType: str(i.InstanceChargeType) === "PrePaid" ? "PrePaid" : "PostPaid",
+    internetChargeType: str(i.InternetChargeType),
+    stoppedMode: str(i.StoppedMode),
+    ...(eip ? { eipAllocationId: eip } : {}),
+    ...(ddh ? { dedicatedHostId: ddh } : {}),
+    operationLocks: Array.isArray(locks) ? locks.map((l) => str(obj(l).LockReason)).filter((s) => s !== "") : [],
+    hasLocalDisks,
+  };
+}
+
+/** Disk categories that are local to the host. */
+export function isLocalDiskCategory(category: string): boolean {
+  return category.startsWith("ephemeral") || category.startsWith("local_");
+}
+
+/**
+ * Create the ECS client. Cheap: no call is made until a method is used. Credentials stay inside
+ * the closure (the returned object has no enumerable state).
+ *
+ * @example
+ * const api = createEcsClient({ regionId: "cn-hangzhou" }); // default credentials chain
+ * const snap = await api.describeInstance("i-bp67acfmxazb4ph0abcd");
+ */
+export function createEcsClient(opts: EcsClientOptions): EcsApi {
+  const regionId = opts.regionId;
+  const endpoint = checkEndpoint(opts.endpoint ?? `https://ecs.${regionId}.aliyuncs.com`);
+  const timeout = opts.timeoutMs ?? 10_000;
+  const explicit = opts.credentials;
+  const chain = explicit ? undefined : DefaultCredentialsProvider.builder().build();
+  const credentialsProvider = {
+    getCredentials: async () => {
+      if (explicit) return { ...explicit };
+      try {
+        return await chain!.getCredentials();
+      } catch {
+        throw new CredentialsUnavailable();
+      }
+    },
+  };
+  const Ctor = RPCClient as unknown as new (config: object, verbose: boolean) => {
+    request(action: string, params: Params, options: object): Promise<[Body, { response?: { statusCode?: number } }]>;
+  };
+  const rpc = new Ctor({ endpoint, apiVersion: ECS_API_VERSION, credentialsProvider, opts: { timeout } }, true);
+
+  async function call(action: string, params: Params): Promise<Body> {
+    let body: Body;
+    let status: number | undefined;
+    try {
+      const [json, entry] = await rpc.request(action, params, { method: "POST", formatParams: false, timeout });
+      body = json;
+      status = entry?.response?.statusCode;
+    } catch (e) {
+      throw normalizeError(action, e);
+    }
+    if (status !== undefined && status >= 400) {
+      throw new EcsApiError({
+        action,
+        code: typeof body.Code === "string" ? body.Code : TRANSPORT_CODES.httpError,
+        message: typeof body.Message === "string" ? body.Message : `HTTP ${status}`,
+        httpStatus: status,
+        requestId: typeof body.RequestId === "string" ? body.RequestId : undefined,
+      });
+    }
+    return body;
+  }
+  const requestIdOf = (b: Body): CallResult => ({ requestId: typeof b.RequestId === "string" ? b.RequestId : "" });
+  const list = (b: unknown, outer: string, inner: string): Body[] => {
+    const o = b && typeof b === "object" ? (b as Body)[outer] : undefined;
+    const l = o && typeof o === "object" ? (o as Body)[inner] : undefined;
+    return Array.isArray(l) ? (l as Body[]) : [];
+  };
+
+  async function hasLocalDisks(instanceId: string): Promise<boolean> {
+    for (let page = 1; ; page++) {
+      const b = await call("DescribeDisks", { RegionId: regionId, InstanceId: instanceId, PageSize: "100", PageNumber: String(page) });
+      const disks = list(b, "Disks", "Disk");
+      if (disks.some((d) => isLocalDiskCategory(String(d.Category ?? "")))) return true;
+      if (disks.length < 100) return false;
+    }
+  }
+
+  return {
+    async describeInstance(instanceId, o) {
+      const b = await call("DescribeInstances", {
+        RegionId: regionId,
+        InstanceIds: JSON.stringify([instanceId]),
+        PageSize: "10",
+      });
+      const found = list(b, "Instances", "Instance").find((i) => String(i.InstanceId) === instanceId);
+      if (!found) return undefined;
+      const local = o?.knownHasLocalDisks ?? (await hasLocalDisks(instanceId));
+      return toSnapshot(found, regionId, local);
+    },
+    async describeAvailableInstanceTypes(instanceId, o) {
+      const b = await call("DescribeResourcesModification", {
+        RegionId: regionId,
+        ResourceId: instanceId,
+        DestinationResource: "InstanceType",
+        OperationType: "Upgrade",
+        MigrateAcrossZone: o?.allowMigrateAcrossZone ? "true" : "false",
+      });
+      const types = new Set<string>();
+      for (const zone of list(b, "AvailableZones", "AvailableZone")) {
+        if (zone.Status !== undefined && zone.Status !== "Available") continue;
+        for (const res of list(zone, "AvailableResources", "AvailableResource")) {
+          if (res.Type !== "InstanceType") continue;
+          for (const s of list(res, "SupportedResources", "SupportedResource")) {
+            if (s.Status === "Available" && typeof s.Value === "string") types.add(s.Value);
+          }
+        }
+      }
+      return [...types].sort();
+    },
+    hasLocalDisks,
+    async stopInstance(instanceId, stoppedMode) {
+      return requestIdOf(await call("StopInstance", { InstanceId: instanceId, ForceStop: "false", StoppedMode: stoppedMode }));
+    },
+    async startInstance(instanceId) {
+      return requestIdOf(await call("StartInstance", { InstanceId: instanceId }));
+    },
+    async modifyInstanceSpec(p, clientToken) {
+      return requestIdOf(await call("ModifyInstanceSpec", { ...modifyParams(p), ClientToken: clientToken }));
+    },
+  };
+}
+
+/** The wire parameters of a `ModifyInstanceSpec` call, flat and string-valued, set fields only. */
+export function modifyParams(p: ModifyInstanceSpecParams): Params {
+  const out: Params = { InstanceId: p.instanceId };
+  if (p.instanceType !== undefined) out.InstanceType = p.instanceType;
+  if (p.systemDiskCategory !== undefined) out["SystemDisk.Category"] = p.systemDiskCategory;
+  if (p.allowMigrateAcrossZone !== undefined) out.AllowMigrateAcrossZone = String(p.allowMigrateAcrossZone);
+  if (p.internetMaxBandwidthOut !== undefined) out.InternetMaxBandwidthOut = String(p.internetMaxBandwidthOut);
+  if (p.internetMaxBandwidthIn !== undefined) out.InternetMaxBandwidthIn = String(p.internetMaxBandwidthIn);
+  if (p.temporary) {
+    out["Temporary.StartTime"] = p.temporary.startTime;
+    out["Temporary.EndTime"] = p.temporary.endTime;
+    out["Temporary.InternetMaxBandwidthOut"] = String(p.temporary.internetMaxBandwidthOut);
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+/**
+ * The resize engine's public API: schema, planner, executor, client and error table.
+ * No Pulumi types here; the Pulumi provider is a thin adapter over these.
+ */
+export {
+  DesiredSpecSchema,
+  TemporaryBandwidthSchema,
+  parseDesiredSpec,
+  DEFAULT_COOLDOWN_SECONDS,
+  DEFAULT_TIMEOUT_SECONDS,
+  type DesiredSpec,
+  type DesiredSpecInput,
+  type TemporaryBandwidth,
+  type SpecFailure,
+  type ParseResult,
+} from "./schema";
+export {
+  plan,
+  describePlan,
+  describeStep,
+  formatDuration,
+  clientTokenFor,
+  sameTemporary,
+  temporaryActive,
+  DEFAULT_ESTIMATES,
+  type Plan,
+  type PlanContext,
+  type Estimates,
+  type Step,
+  type ModifyStep,
+  type WaitStatusStep,
+  type WaitCooldownStep,
+  type StopStep,
+  type StartStep,
+  type ModifyTypeStep,
+  type ModifyBandwidthStep,
+  type ModifyTemporaryBandwidthStep,
+  type Change,
+  type Refusal,
+  type RefusalCode,
+} from "./plan";
+export {
+  apply,
+  retryDelayMs,
+  ApplyError,
+  DEFAULT_TIMING,
+  RETRY_POLICIES,
+  type ApplyOptions,
+  type ApplyResult,
+  type ApplyTiming,
+  type ApplyErrorCode,
+  type AppliedStep,
+  type PartialResult,
+  type ProgressEvent,
+  type RetryPolicy,
+  type PolicyName,
+} from "./apply";
+export {
+  createEcsClient,
+  checkEndpoint,
+  EndpointError,
+  ECS_API_VERSION,
+  type EcsApi,
+  type EcsClientOptions,
+  type EcsCredentials,
+  type ModifyInstanceSpecParams,
+  type AvailableTypesOptions,
+  type CallResult,
+} from "./client";
+export { EcsApiError, isEcsApiError, decide, ERROR_TABLE, TRANSPORT_CODES, type Decision, type ErrorRule } from "./errors";
+export { realClock, type Clock } from "./clock";
+export type { InstanceSnapshot, InstanceStatus } from "./model";

@@ -1,0 +1,529 @@
+/**
+ * The planner: pure and deterministic (no clock, no I/O, no randomness). From the live instance and
+ * the desired spec it returns ordered single-item steps, or refusals as data.
+ */
+import { createHash } from "node:crypto";
+import type { InstanceSnapshot, InstanceStatus } from "./model";
+import type { DesiredSpec, TemporaryBandwidth } from "./schema";
+
+/** Duration estimates the planner orders steps by (the cooldown comes from the desired spec). */
+export interface Estimates {
+  /** StopInstance until Stopped, seconds. */
+  readonly stopSeconds: number;
+  /** StartInstance until Running, seconds. */
+  readonly startSeconds: number;
+  /** One ModifyInstanceSpec call until the change shows, seconds. */
+  readonly modifySeconds: number;
+}
+
+/** Typical durations on Alibaba Cloud (tens of seconds to stop/start). */
+export const DEFAULT_ESTIMATES: Estimates = Object.freeze({ stopSeconds: 45, startSeconds: 45, modifySeconds: 5 });
+
+/** What the planner knows besides the instance and the desired spec. */
+export interface PlanContext {
+  /** Planning time (the cooldown's remaining part is measured from it). */
+  readonly now: Date;
+  /** End of the last successful spec change on the instance (from earlier steps or the resource's state), for the cooldown. */
+  readonly lastChangeAt?: Date;
+  /** Types `DescribeResourcesModification` offers; `undefined` = not checked. */
+  readonly availableTypes?: readonly string[];
+  /** Overrides `actual.hasLocalDisks` (from `DescribeDisks`). */
+  readonly hasLocalDisks?: boolean;
+  /** The temporary window already applied (from the resource's state: `DescribeInstances` does not show it). */
+  readonly appliedTemporaryBandwidth?: TemporaryBandwidth;
+  /**
+   * A type change already accepted while the instance was Stopped (from the resource's state): ECS
+   * shows the new type only after the next start, so it counts as the current type until then.
+   */
+  readonly pendingInstanceType?: string;
+  /**
+   * The instance is Stopped only because an earlier, interrupted run stopped it: bring it back to
+   * Running. Otherwise a Stopped instance stays Stopped.
+   */
+  readonly startWhenDone?: boolean;
+  /** Duration estimates; default {@link DEFAULT_ESTIMATES}. */
+  readonly estimates?: Partial<Estimates>;
+}
+
+/** Wait until the instance leaves a transitional status. */
+export interface WaitStatusStep {
+  readonly kind: "waitStatus";
+  readonly from: InstanceStatus;
+  readonly until: "Running" | "Stopped";
+  readonly expectedSeconds: number;
+}
+/**
+ * Wait for the cooldown of the last spec change, until `leadSeconds` before its end (a stop that
+ * follows overlaps the cooldown's tail, so the instance is never stopped while waiting).
+ * The executor computes the real wait from the real last change time; `expectedSeconds` is the plan's estimate.
+ */
+export interface WaitCooldownStep {
+  readonly kind: "waitCooldown";
+  readonly leadSeconds: number;
+  readonly expectedSeconds: number;
+}
+/** StopInstance, then wait until Stopped. */
+export interface StopStep {
+  readonly kind: "stop";
+  readonly stoppedMode: "KeepCharging" | "StopCharging";
+  readonly expectedSeconds: number;
+}
+/** StartInstance, then wait until Running. */
+export interface StartStep {
+  readonly kind: "start";
+  readonly expectedSeconds: number;
+}
+interface ModifyBase {
+  /** Deterministic idempotency token (≤ 64 ASCII chars), the same for every attempt of this step. */
+  readonly clientToken: string;
+  /** The instance's status during the call. */
+  readonly whileStatus: "Running" | "Stopped";
+  readonly expectedSeconds: number;
+}
+/** ModifyInstanceSpec with InstanceType (+ SystemDisk.Category, AllowMigrateAcrossZone). Needs a Stopped instance. */
+export interface ModifyTypeStep extends ModifyBase {
+  readonly kind: "modifyType";
+  readonly from: string;
+  readonly instanceType: string;
+  readonly systemDiskCategory?: "cloud_efficiency" | "cloud_ssd";
+  readonly allowMigrateAcrossZone?: boolean;
+}
+/** A bandwidth value before and after. */
+export interface Change {
+  readonly from: number;
+  readonly to: number;
+}
+/** ModifyInstanceSpec with InternetMaxBandwidthOut and/or InternetMaxBandwidthIn (one item: public bandwidth). */
+export interface ModifyBandwidthStep extends ModifyBase {
+  readonly kind: "modifyBandwidth";
+  readonly out?: Change;
+  readonly in?: Change;
+}
+/** ModifyInstanceSpec with Temporary.StartTime/EndTime/InternetMaxBandwidthOut. */
+export interface ModifyTemporaryBandwidthStep extends ModifyBase {
+  readonly kind: "modifyTemporaryBandwidth";
+  readonly startTime: string;
+  readonly endTime: string;
+  readonly out: number;
+}
+/** A spec change step. */
+export type ModifyStep = ModifyTypeStep | ModifyBandwidthStep | ModifyTemporaryBandwidthStep;
+/** One step of a plan, discriminated by `kind`. */
+export type Step = WaitStatusStep | WaitCooldownStep | StopStep | StartStep | ModifyStep;
+
+/** Why a plan was refused. */
+export type RefusalCode =
+  | "PrePaid"
+  | "EipBound"
+  | "LocalDisks"
+  | "DedicatedHost"
+  | "SecurityLock"
+  | "Locked"
+  | "TypeNotOffered"
+  | "StopNotAllowed"
+  | "NotSettled"
+  | "RegionMismatch"
+  | "TemporaryWindowPast"
+  | "TemporaryNotUpgrade";
+
+/** A change that cannot work, found before anything is touched. */
+export interface Refusal {
+  readonly code: RefusalCode;
+  /** The desired-spec field at fault, when one is. */
+  readonly field?: string;
+  /** What is wrong and how to fix it. */
+  readonly message: string;
+}
+
+/** The plan: steps to run, or refusals. */
+export type Plan =
+  | {
+      readonly kind: "ok";
+      readonly steps: readonly Step[];
+      /** Seconds the instance is expected to be not Running because of this plan. */
+      readonly expectedDowntimeSeconds: number;
+      /** Seconds the whole plan is expected to take. */
+      readonly expectedDurationSeconds: number;
+      /** True when the plan stops the instance. */
+      readonly stopsInstance: boolean;
+    }
+  | { readonly kind: "refused"; readonly refusals: readonly Refusal[] };
+
+type Item =
+  | { readonly kind: "type"; readonly step: Omit<ModifyTypeStep, keyof ModifyBase> }
+  | { readonly kind: "bandwidth"; readonly step: Omit<ModifyBandwidthStep, keyof ModifyBase> }
+  | { readonly kind: "temporary"; readonly step: Omit<ModifyTemporaryBandwidthStep, keyof ModifyBase> };
+
+/** Same window and bandwidth. */
+export function sameTemporary(a: TemporaryBandwidth | undefined, b: TemporaryBandwidth | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    Date.parse(a.startTime) === Date.parse(b.startTime) &&
+    Date.parse(a.endTime) === Date.parse(b.endTime) &&
+    a.internetMaxBandwidthOut === b.internetMaxBandwidthOut
+  );
+}
+
+/** True when `now` is inside the window. */
+export function temporaryActive(t: TemporaryBandwidth | undefined, nowMs: number): boolean {
+  return t !== undefined && Date.parse(t.startTime) <= nowMs && nowMs < Date.parse(t.endTime);
+}
+
+/** The single-item changes from `actual` to `desired`, in canonical order (type, bandwidth, temporary). */
+function itemsToChange(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanContext): Item[] {
+  const items: Item[] = [];
+  const currentType = ctx.pendingInstanceType ?? actual.instanceType;
+  if (desired.instanceType !== undefined && desired.instanceType !== currentType) {
+    items.push({
+      kind: "type",
+      step: {
+        kind: "modifyType",
+        from: currentType,
+        instanceType: desired.instanceType,
+        ...(desired.systemDiskCategory !== undefined ? { systemDiskCategory: desired.systemDiskCategory } : {}),
+        ...(desired.allowMigrateAcrossZone !== undefined ? { allowMigrateAcrossZone: desired.allowMigrateAcrossZone } : {}),
+      },
+    });
+  }
+  // Inside an applied temporary window ECS reports the temporary value as InternetMaxBandwidthOut,
+  // so the base value cannot be read back; it was set before the window was (see sameTemporary).
+  const windowActive = temporaryActive(ctx.appliedTemporaryBandwidth, ctx.now.getTime());
+  const out =
+    !windowActive &&
+    desired.internetMaxBandwidthOut !== undefined &&
+    desired.internetMaxBandwidthOut !== actual.internetMaxBandwidthOut
+      ? { from: actual.internetMaxBandwidthOut, to: desired.internetMaxBandwidthOut }
+      : undefined;
+  const inn =
+    desired.internetMaxBandwidthIn !== undefined && desired.internetMaxBandwidthIn !== actual.internetMaxBandwidthIn
+      ? { from: actual.internetMaxBandwidthIn, to: desired.internetMaxBandwidthIn }
+      : undefined;
+  if (out || inn) items.push({ kind: "bandwidth", step: { kind: "modifyBandwidth", ...(out ? { out } : {}), ...(inn ? { in: inn } : {}) } });
+  const temp = desired.temporaryBandwidth;
+  if (temp && !sameTemporary(temp, ctx.appliedTemporaryBandwidth)) {
+    items.push({
+      kind: "temporary",
+      step: { kind: "modifyTemporaryBandwidth", startTime: temp.startTime, endTime: temp.endTime, out: temp.internetMaxBandwidthOut },
+    });
+  }
+  return items;
+}
+
+function refusalsFor(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanContext, items: readonly Item[]): Refusal[] {
+  const r: Refusal[] = [];
+  const type = items.find((i) => i.kind === "type");
+  const bandwidth = items.find((i) => i.kind === "bandwidth");
+  const temporary = items.find((i) => i.kind === "temporary");
+  if (actual.regionId !== desired.regionId) {
+    r.push({
+      code: "RegionMismatch",
+      field: "regionId",
+      message: `instance ${actual.instanceId} is in ${actual.regionId}, not ${desired.regionId}: set regionId to ${actual.regionId}`,
+    });
+  }
+  if (actual.status === "Pending") {
+    r.push({
+      code: "NotSettled",
+      message: `instance ${actual.instanceId} is still being created (Pending); run again once it is Running or Stopped`,
+    });
+  }
+  if (actual.instanceChargeType === "PrePaid") {
+    r.push({
+      code: "PrePaid",
+      field: "instanceId",
+      message:
+        `instance ${actual.instanceId} is a subscription (PrePaid) instance; ModifyInstanceSpec changes only pay-as-you-go instances — ` +
+        `change it with ModifyPrepayInstanceSpec or in the console, or convert it to pay-as-you-go first`,
+    });
+  }
+  if (actual.operationLocks.includes("security")) {
+    r.push({
+      code: "SecurityLock",
+      field: "instanceId",
+      message: `instance ${actual.instanceId} is locked for security reasons; resolve the lock in the console (Security Center) or with support, then run again`,
+    });
+  }
+  const otherLocks = actual.operationLocks.filter((l) => l !== "security");
+  if (otherLocks.length > 0) {
+    r.push({
+      code: "Locked",
+      field: "instanceId",
+      message: `instance ${actual.instanceId} is locked (${otherLocks.join(", ")}); clear the lock (e.g. settle an overdue payment), then run again`,
+    });
+  }
+  if (actual.eipAllocationId !== undefined && (bandwidth || temporary)) {
+    r.push({
+      code: "EipBound",
+      field: bandwidth ? (bandwidth.step.out ? "internetMaxBandwidthOut" : "internetMaxBandwidthIn") : "temporaryBandwidth",
+      message:
+        `instance ${actual.instanceId} has EIP ${actual.eipAllocationId} bound, so its public bandwidth is the EIP's: ` +
+        `change the EIP's bandwidth (ModifyEipAddressAttribute) instead, or unbind the EIP, and remove the bandwidth fields here`,
+    });
+  }
+  if (type) {
+    if (ctx.hasLocalDisks ?? actual.hasLocalDisks) {
+      r.push({
+        code: "LocalDisks",
+        field: "instanceType",
+        message: `instance ${actual.instanceId} has local (ephemeral) disks and cannot change its type; move the workload to an instance with cloud disks, or remove instanceType`,
+      });
+    }
+    if (actual.dedicatedHostId !== undefined) {
+      r.push({
+        code: "DedicatedHost",
+        field: "instanceType",
+        message: `instance ${actual.instanceId} runs on dedicated host ${actual.dedicatedHostId}, where ModifyInstanceSpec cannot change the type; remove instanceType or migrate the instance off the host`,
+      });
+    }
+    if (ctx.availableTypes !== undefined && !ctx.availableTypes.includes(type.step.instanceType)) {
+      const offered = ctx.availableTypes.slice(0, 8).join(", ");
+      r.push({
+        code: "TypeNotOffered",
+        field: "instanceType",
+        message:
+          `DescribeResourcesModification does not offer ${type.step.instanceType} for instance ${actual.instanceId} (not sold, out of stock, or not allowed)` +
+          `; pick one of: ${offered || "(none offered)"}${ctx.availableTypes.length > 8 ? ", …" : ""}` +
+          `${desired.allowMigrateAcrossZone ? "" : ", or set allowMigrateAcrossZone: true"}`,
+      });
+    }
+    const running = actual.status === "Running" || actual.status === "Starting";
+    if (running && desired.allowStop === false) {
+      r.push({
+        code: "StopNotAllowed",
+        field: "allowStop",
+        message: `changing the type of ${actual.instanceId} from ${actual.instanceType} to ${type.step.instanceType} needs the instance stopped; set allowStop: true (or stop it yourself), or remove instanceType`,
+      });
+    }
+  }
+  if (temporary) {
+    const t = temporary.step;
+    if (Date.parse(t.endTime) <= ctx.now.getTime()) {
+      r.push({
+        code: "TemporaryWindowPast",
+        field: "temporaryBandwidth.endTime",
+        message: `temporaryBandwidth ends at ${t.endTime}, which has passed; set a window that ends in the future, or remove temporaryBandwidth`,
+      });
+    }
+    const baseOut = desired.internetMaxBandwidthOut ?? actual.internetMaxBandwidthOut;
+    if (t.out <= baseOut) {
+      r.push({
+        code: "TemporaryNotUpgrade",
+        field: "temporaryBandwidth.internetMaxBandwidthOut",
+        message: `temporaryBandwidth.internetMaxBandwidthOut (${t.out}) must be above the outbound bandwidth (${baseOut}): a temporary change is an upgrade`,
+      });
+    }
+  }
+  return r;
+}
+
+/** Deterministic ClientToken: instanceId, the step's content (with its before-values) and the last change time it was planned after. */
+export function clientTokenFor(instanceId: string, step: object, lastChangeAt: Date | undefined): string {
+  const h = createHash("sha256")
+    .update(JSON.stringify({ i: instanceId, s: step, e: lastChangeAt ? lastChangeAt.toISOString() : "" }))
+    .digest("hex");
+  return `ecsspec-${h.slice(0, 48)}`;
+}
+
+interface Simulated {
+  readonly steps: Step[];
+  readonly downtime: number;
+  readonly duration: number;
+  readonly stops: boolean;
+}
+
+/**
+ * Lay one order of items out on a timeline. Rules: every spec change waits for the previous one's
+ * cooldown; a type change needs the instance Stopped; stop/start are not blocked by the cooldown.
+ * A stop is scheduled to finish exactly when the cooldown ends (it overlaps the tail), and the
+ * start follows the type change at once, so the instance never sits stopped through a cooldown.
+ */
+function simulate(
+  order: readonly Item[],
+  actual: InstanceSnapshot,
+  desired: DesiredSpec,
+  ctx: PlanContext,
+  est: Estimates,
+): Simulated | undefined {
+  const C = desired.cooldownSeconds;
+  const { stopSeconds: S, startSeconds: T, modifySeconds: M } = est;
+  const steps: Step[] = [];
+  let t = 0;
+  let downtime = 0;
+  let stops = false;
+  let cooldownEnd = ctx.lastChangeAt ? (ctx.lastChangeAt.getTime() - ctx.now.getTime()) / 1000 + C : -Infinity;
+  let status: "Running" | "Stopped";
+  if (actual.status === "Starting" || actual.status === "Stopping") {
+    const until = actual.status === "Starting" ? "Running" : "Stopped";
+    const expectedSeconds = until === "Running" ? T : S;
+    steps.push({ kind: "waitStatus", from: actual.status, until, expectedSeconds });
+    t += expectedSeconds;
+    status = until;
+  } else {
+    status = actual.status === "Running" ? "Running" : "Stopped";
+  }
+  const endRunning = status === "Running" || ctx.startWhenDone === true;
+  // When the instance is down only because of an earlier run, its downtime is already counting.
+  let downSince: number | undefined = status === "Stopped" && endRunning ? 0 : undefined;
+  const wait = (until: number, lead: number) => {
+    if (until > t) {
+      steps.push({ kind: "waitCooldown", leadSeconds: lead, expectedSeconds: until - t });
+      t = until;
+    }
+  };
+  const start = () => {
+    steps.push({ kind: "start", expectedSeconds: T });
+    t += T;
+    downtime += t - (downSince ?? t);
+    downSince = undefined;
+    status = "Running";
+  };
+  const modify = (item: Item) => {
+    wait(cooldownEnd, 0);
+    const base = { ...item.step };
+    steps.push({
+      ...base,
+      clientToken: clientTokenFor(actual.instanceId, base, ctx.lastChangeAt),
+      whileStatus: status,
+      expectedSeconds: M,
+    } as ModifyStep);
+    t += M;
+    cooldownEnd = t + C;
+  };
+  let baseOut = actual.internetMaxBandwidthOut;
+  for (const item of order) {
+    // ECS takes a temporary window only above the outbound bandwidth at the time of the call.
+    if (item.kind === "temporary" && item.step.out <= baseOut) return undefined;
+    if (item.kind === "bandwidth" && item.step.out) baseOut = item.step.out.to;
+    if (item.kind === "type") {
+      if (status === "Running") {
+        wait(cooldownEnd - S, S);
+        steps.push({ kind: "stop", stoppedMode: desired.stoppedMode, expectedSeconds: S });
+        stops = true;
+        downSince = t;
+        t += S;
+        status = "Stopped";
+      }
+      modify(item);
+      if (endRunning) start();
+    } else {
+      if (status === "Stopped" && endRunning) start();
+      modify(item);
+    }
+  }
+  if (status === "Stopped" && endRunning) start();
+  return { steps, downtime, duration: t, stops };
+}
+
+function permutations<T>(xs: readonly T[]): T[][] {
+  if (xs.length <= 1) return [xs.slice()];
+  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+}
+
+/**
+ * Plan the change from `actual` to `desired`.
+ *
+ * Order: every order of the (at most three) items is laid out on the timeline and the one with the
+ * least downtime, then the least total time, wins; ties go to the first in canonical order
+ * (type, bandwidth, temporary). An order that sends the temporary window while the outbound bandwidth
+ * is not yet below it is infeasible and skipped.
+ *
+ * Why this beats a fixed "bandwidth first" or "type first" rule: downtime is stop + modify + start
+ * (S+M+T) in every order, and every order sits through the same n−1 cooldowns, so orders differ only
+ * in whether the stop and the start are hidden inside a cooldown (stop/start are not blocked by it):
+ *   bandwidth first: bw → cooldown (stop hidden in its tail) → type → start (T on the critical path)
+ *   type first:      stop (S on the critical path) → type → start (hidden in the cooldown) → bw
+ *   type between:    bw → cooldown (stop hidden) → type → start (hidden) → cooldown → temporary
+ * With three items the type goes in the middle and both are hidden (total 3M+2C); with two, type
+ * first and bandwidth first tie when S = T, and type first wins outright when a cooldown from an
+ * earlier change is still running (the stop hides in it). On a tie the type change goes first: it
+ * is the item most likely to be refused (stock, image, quota), so it fails before anything else
+ * has been changed, and the downtime comes while the operator is watching.
+ *
+ * @example
+ * const p = plan(snapshot, desired, { now: new Date() });
+ * if (p.kind === "refused") console.log(p.refusals.map((r) => r.message));
+ * else describePlan(p).forEach((l) => console.log(l));
+ */
+export function plan(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanContext): Plan {
+  const items = itemsToChange(actual, desired, ctx);
+  const refusals = items.length > 0 || actual.status === "Pending" ? refusalsFor(actual, desired, ctx, items) : [];
+  if (refusals.length > 0) return { kind: "refused", refusals };
+  const needsStart = ctx.startWhenDone === true && (actual.status === "Stopped" || actual.status === "Stopping");
+  if (items.length === 0 && !needsStart) {
+    return { kind: "ok", steps: [], expectedDowntimeSeconds: 0, expectedDurationSeconds: 0, stopsInstance: false };
+  }
+  const est = { ...DEFAULT_ESTIMATES, ...ctx.estimates };
+  let best: Simulated | undefined;
+  for (const order of permutations(items)) {
+    const s = simulate(order, actual, desired, ctx, est);
+    if (!s) continue;
+    if (!best || s.downtime < best.downtime - 1e-9 || (Math.abs(s.downtime - best.downtime) <= 1e-9 && s.duration < best.duration - 1e-9)) {
+      best = s;
+    }
+  }
+  const b = best!;
+  return { kind: "ok", steps: b.steps, expectedDowntimeSeconds: b.downtime, expectedDurationSeconds: b.duration, stopsInstance: b.stops };
+}
+
+/** `m:ss` (or `h:mm:ss`), rounded to the second. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+/** One human line for a step (without its number). */
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case "waitStatus":
+      return `wait for status ${step.until} (now ${step.from}) ~${formatDuration(step.expectedSeconds)}`;
+    case "waitCooldown":
+      return step.leadSeconds > 0
+        ? `wait cooldown ${formatDuration(step.expectedSeconds)} (running; the stop overlaps the last ${formatDuration(step.leadSeconds)})`
+        : `wait cooldown ${formatDuration(step.expectedSeconds)}`;
+    case "stop":
+      return `StopInstance (${step.stoppedMode}) — instance will be STOPPED ~${formatDuration(step.expectedSeconds)}`;
+    case "start":
+      return `StartInstance — instance RUNNING again after ~${formatDuration(step.expectedSeconds)}`;
+    case "modifyType":
+      return (
+        `ModifyInstanceSpec InstanceType ${step.from} → ${step.instanceType}` +
+        (step.systemDiskCategory ? `, SystemDisk.Category ${step.systemDiskCategory}` : "") +
+        (step.allowMigrateAcrossZone !== undefined ? `, AllowMigrateAcrossZone ${step.allowMigrateAcrossZone}` : "") +
+        ` (${step.whileStatus.toLowerCase()})`
+      );
+    case "modifyBandwidth": {
+      const parts = [
+        ...(step.out ? [`InternetMaxBandwidthOut ${step.out.from} → ${step.out.to}`] : []),
+        ...(step.in ? [`InternetMaxBandwidthIn ${step.in.from} → ${step.in.to}`] : []),
+      ];
+      return `ModifyInstanceSpec ${parts.join(", ")} (${step.whileStatus.toLowerCase()})`;
+    }
+    case "modifyTemporaryBandwidth":
+      return `ModifyInstanceSpec Temporary.InternetMaxBandwidthOut ${step.out} from ${step.startTime} to ${step.endTime} (${step.whileStatus.toLowerCase()})`;
+  }
+}
+
+/**
+ * Human lines for a plan, used verbatim in `pulumi preview` output.
+ *
+ * @example
+ * // 1. StopInstance (KeepCharging) — instance will be STOPPED ~0:45
+ * // 2. ModifyInstanceSpec InstanceType ecs.g6.large → ecs.g6.xlarge (stopped)
+ * // 3. StartInstance — instance RUNNING again after ~0:45
+ * // 4. wait cooldown 4:15
+ * // 5. ModifyInstanceSpec InternetMaxBandwidthOut 5 → 20 (running)
+ * // expected downtime ~1:35, expected total ~6:45
+ */
+export function describePlan(p: Plan): string[] {
+  if (p.kind === "refused") {
+    return p.refusals.map((r) => `refused (${r.code}${r.field ? `, ${r.field}` : ""}): ${r.message}`);
+  }
+  if (p.steps.length === 0) return ["no changes: the instance already matches the desired spec"];
+  return [
+    ...p.steps.map((s, i) => `${i + 1}. ${describeStep(s)}`),
+    `expected downtime ~${formatDuration(p.expectedDowntimeSeconds)}, expected total ~${formatDuration(p.expectedDurationSeconds)}`,
+  ];
+}

@@ -1,0 +1,509 @@
+/**
+ * The executor with scripted faults and a fake clock: exact call sequences, exact waits.
+ * The fake ECS enforces the rules the real one does (cooldown, type change only when Stopped,
+ * stop/start only from the settled status, ClientToken idempotency).
+ */
+import assert from "node:assert/strict";
+import { apply, ApplyError, retryDelayMs, RETRY_POLICIES, type ApplyOptions, type ProgressEvent } from "../../provider/apply";
+import type { EcsApi, ModifyInstanceSpecParams } from "../../provider/client";
+import { modifyParams } from "../../provider/client";
+import { EcsApiError, TRANSPORT_CODES } from "../../provider/errors";
+import type { InstanceSnapshot } from "../../provider/model";
+import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
+import type { Clock } from "../../provider/clock";
+
+const T0 = Date.parse("2030-01-01T00:00:00Z");
+const S = 30_000; // stop takes 30 s
+const T = 30_000; // start takes 30 s
+const C = 300_000; // cooldown
+
+class FakeClock implements Clock {
+  t = T0;
+  sleeps: number[] = [];
+  onSleep?: (ms: number) => void;
+  now() {
+    return this.t;
+  }
+  async sleep(ms: number, signal?: AbortSignal) {
+    signal?.throwIfAborted();
+    this.sleeps.push(ms);
+    this.t += ms;
+    this.onSleep?.(ms);
+    signal?.throwIfAborted();
+  }
+}
+
+type Fault =
+  | { action: string; kind: "error"; code: string; httpStatus?: number }
+  | { action: string; kind: "lost" }; // applied, then the answer is lost
+
+/** A scripted ECS: one instance, real rules, a call log. */
+class FakeEcs implements EcsApi {
+  inst: InstanceSnapshot & { pendingType?: string };
+  transition?: { to: "Running" | "Stopped"; at: number };
+  lastChange?: number;
+  tokens = new Map<string, string>();
+  faults: Fault[] = [];
+  log: { action: string; at: number; params: Record<string, string> }[] = [];
+  available = ["ecs.g6.xlarge", "ecs.g6.2xlarge"];
+  private n = 0;
+
+  constructor(private clock: FakeClock, over: Partial<InstanceSnapshot> = {}) {
+    this.inst = {
+      instanceId: "i-web",
+      regionId: "cn-hangzhou",
+      zoneId: "cn-hangzhou-h",
+      status: "Running",
+      instanceType: "ecs.g6.large",
+      internetMaxBandwidthOut: 5,
+      internetMaxBandwidthIn: 100,
+      instanceChargeType: "PostPaid",
+      internetChargeType: "PayByTraffic",
+      stoppedMode: "Not-applicable",
+      operationLocks: [],
+      hasLocalDisks: false,
+      ...over,
+    };
+  }
+  private advance() {
+    if (this.transition && this.clock.now() >= this.transition.at) {
+      this.inst = { ...this.inst, status: this.transition.to };
+      if (this.transition.to === "Running" && this.inst.pendingType) {
+        this.inst = { ...this.inst, instanceType: this.inst.pendingType, pendingType: undefined };
+      }
+      this.transition = undefined;
+    }
+  }
+  private fault(action: string): Fault | undefined {
+    const i = this.faults.findIndex((f) => f.action === action);
+    return i < 0 ? undefined : this.faults.splice(i, 1)[0];
+  }
+  private err(action: string, code: string, httpStatus = 400): EcsApiError {
+    return new EcsApiError({ action, code, message: "scripted", httpStatus, requestId: `REQ-ERR-${++this.n}` });
+  }
+  private record(action: string, params: Record<string, string>) {
+    this.log.push({ action, at: this.clock.now(), params });
+    const f = this.fault(action);
+    if (f?.kind === "error") throw this.err(action, f.code, f.httpStatus);
+    return f;
+  }
+
+  async describeInstance(instanceId: string) {
+    this.record("DescribeInstances", { InstanceId: instanceId });
+    this.advance();
+    const { pendingType: _p, ...view } = this.inst;
+    return view;
+  }
+  async describeAvailableInstanceTypes(instanceId: string) {
+    this.record("DescribeResourcesModification", { ResourceId: instanceId });
+    return this.available;
+  }
+  async hasLocalDisks() {
+    return false;
+  }
+  async stopInstance(instanceId: string, stoppedMode: string) {
+    const f = this.record("StopInstance", { InstanceId: instanceId, StoppedMode: stoppedMode });
+    this.advance();
+    if (this.inst.status !== "Running") throw this.err("StopInstance", "IncorrectInstanceStatus", 403);
+    this.inst = { ...this.inst, status: "Stopping" };
+    this.transition = { to: "Stopped", at: this.clock.now() + S };
+    if (f?.kind === "lost") throw this.err("StopInstance", TRANSPORT_CODES.network);
+    return { requestId: `REQ-${++this.n}` };
+  }
+  async startInstance(instanceId: string) {
+    const f = this.record("StartInstance", { InstanceId: instanceId });
+    this.advance();
+    if (this.inst.status !== "Stopped") throw this.err("StartInstance", "IncorrectInstanceStatus", 403);
+    this.inst = { ...this.inst, status: "Starting" };
+    this.transition = { to: "Running", at: this.clock.now() + T };
+    if (f?.kind === "lost") throw this.err("StartInstance", TRANSPORT_CODES.network);
+    return { requestId: `REQ-${++this.n}` };
+  }
+  async modifyInstanceSpec(p: ModifyInstanceSpecParams, clientToken: string) {
+    const params = { ...modifyParams(p), ClientToken: clientToken };
+    const f = this.record("ModifyInstanceSpec", params);
+    this.advance();
+    const sig = JSON.stringify(modifyParams(p));
+    const seen = this.tokens.get(clientToken);
+    if (seen !== undefined) {
+      if (seen !== sig) throw this.err("ModifyInstanceSpec", "IdempotenceParamNotMatch");
+      return { requestId: `REQ-REPEAT-${++this.n}` };
+    }
+    const items = Number(p.instanceType !== undefined) + Number(p.internetMaxBandwidthOut !== undefined || p.internetMaxBandwidthIn !== undefined) + Number(p.temporary !== undefined);
+    if (items !== 1) throw this.err("ModifyInstanceSpec", "InvalidParameter.Mismatch");
+    if (this.lastChange !== undefined && this.clock.now() - this.lastChange < C) throw this.err("ModifyInstanceSpec", "Throttling");
+    if (p.instanceType !== undefined) {
+      if (this.inst.status !== "Stopped") throw this.err("ModifyInstanceSpec", "InvalidInstanceStatus.NotStopped");
+      this.inst = { ...this.inst, pendingType: p.instanceType };
+    }
+    if (p.internetMaxBandwidthOut !== undefined) this.inst = { ...this.inst, internetMaxBandwidthOut: p.internetMaxBandwidthOut };
+    if (p.internetMaxBandwidthIn !== undefined) this.inst = { ...this.inst, internetMaxBandwidthIn: p.internetMaxBandwidthIn };
+    this.lastChange = this.clock.now();
+    this.tokens.set(clientToken, sig);
+    if (f?.kind === "lost") throw this.err("ModifyInstanceSpec", TRANSPORT_CODES.network);
+    return { requestId: `REQ-${++this.n}` };
+  }
+
+  /** The log as `Action` / `Action(item)` strings, reads collapsed to `D`. */
+  calls(): string[] {
+    return this.log.map((c) => {
+      if (c.action === "DescribeInstances") return "D";
+      if (c.action !== "ModifyInstanceSpec") return c.action;
+      const p = c.params;
+      if (p.InstanceType) return `Modify(type ${p.InstanceType})`;
+      if (p["Temporary.StartTime"]) return `Modify(temp ${p["Temporary.InternetMaxBandwidthOut"]})`;
+      return `Modify(bw${p.InternetMaxBandwidthOut ? ` out ${p.InternetMaxBandwidthOut}` : ""}${p.InternetMaxBandwidthIn ? ` in ${p.InternetMaxBandwidthIn}` : ""})`;
+    });
+  }
+}
+
+function desired(over: Partial<DesiredSpecInput> = {}) {
+  const r = parseDesiredSpec({ instanceId: "i-web", regionId: "cn-hangzhou", ...over });
+  if (!r.ok) throw new Error(JSON.stringify(r.failures));
+  return r.value;
+}
+
+const TIMING = { stopSeconds: 30, startSeconds: 30, modifySeconds: 0, pollSeconds: 5, cooldownMarginSeconds: 0, verifySeconds: 60, settleSeconds: 120, progressSeconds: 3600 };
+
+function setup(over: Partial<InstanceSnapshot> = {}) {
+  const clock = new FakeClock();
+  const ecs = new FakeEcs(clock, over);
+  const events: ProgressEvent[] = [];
+  const run = (d: Partial<DesiredSpecInput>, o: Partial<ApplyOptions> = {}) =>
+    apply({ api: ecs, desired: desired(d), clock, random: () => 1, timing: TIMING, onProgress: (e) => events.push(e), ...o });
+  return { clock, ecs, events, run };
+}
+
+async function rejects(p: Promise<unknown>): Promise<ApplyError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof ApplyError, String(e));
+    return e;
+  }
+  assert.fail("expected an ApplyError");
+}
+
+const BW = { internetMaxBandwidthOut: 20, internetMaxBandwidthIn: 150 };
+const TYPE = { instanceType: "ecs.g6.xlarge" };
+
+describe("apply: call sequences and waits", () => {
+  it("bandwidth on a Running instance: one call carrying out and in, then verified", async () => {
+    // GIVEN a Running instance WHEN out and in change
+    const { ecs, clock, run } = setup();
+    const r = await run(BW);
+    // THEN read, one ModifyInstanceSpec, read back; no wait; still Running
+    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "D"]);
+    assert.deepEqual(clock.sleeps, []);
+    assert.equal(r.after.internetMaxBandwidthOut, 20);
+    assert.equal(r.after.internetMaxBandwidthIn, 150);
+    assert.equal(r.lastChangeAt, new Date(T0).toISOString());
+    assert.deepEqual(r.steps.map((s) => [s.kind, s.action, s.attempts, s.outcome]), [["modifyBandwidth", "ModifyInstanceSpec", 1, "done"]]);
+    assert.equal(r.steps[0]!.requestId, "REQ-1");
+  });
+
+  it("a change 100 s ago: waits exactly the 200 s left, then one call (no Throttling)", async () => {
+    const { ecs, clock, run, events } = setup();
+    ecs.lastChange = T0 - 100_000;
+    await run(BW, { lastChangeAt: new Date(T0 - 100_000) });
+    assert.deepEqual(clock.sleeps, [200_000]);
+    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "D"]);
+    assert.equal(ecs.log[1]!.at, T0 + 200_000);
+    assert.ok(events.some((e) => e.type === "waitingForCooldown" && e.message === "waiting for cooldown 3:20"));
+  });
+
+  it("the cooldown is reported every progressSeconds while waiting", async () => {
+    const { clock, run, events, ecs } = setup();
+    ecs.lastChange = T0 - 100_000;
+    await run(BW, { lastChangeAt: new Date(T0 - 100_000), timing: { ...TIMING, progressSeconds: 60 } });
+    assert.deepEqual(clock.sleeps, [60_000, 60_000, 60_000, 20_000]);
+    assert.deepEqual(
+      events.filter((e) => e.type === "waitingForCooldown").map((e) => e.message),
+      ["waiting for cooldown 3:20", "waiting for cooldown 2:20", "waiting for cooldown 1:20", "waiting for cooldown 0:20"],
+    );
+  });
+
+  it("type + bandwidth on a Running instance: stop, type, start at once, bandwidth after the cooldown", async () => {
+    const { ecs, clock, run, events } = setup();
+    const r = await run({ ...TYPE, ...BW });
+    assert.deepEqual(ecs.calls(), [
+      "D", // live state
+      "DescribeResourcesModification", // the type is offered
+      "StopInstance",
+      "D", "D", "D", "D", "D", "D", "D", // Stopping… polled every 5 s, Stopped at +30 s
+      "Modify(type ecs.g6.xlarge)",
+      "StartInstance",
+      "D", "D", "D", "D", "D", "D", "D", // Starting… Running at +30 s with the new type
+      "Modify(bw out 20 in 150)",
+      "D", // bandwidth shows (also the final check)
+    ]);
+    // 6 polls of 5 s per transition; then the rest of the cooldown: 300 − 30 (start) = 270 s.
+    assert.deepEqual(clock.sleeps, [5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 270_000]);
+    const modify = ecs.log.filter((c) => c.action === "ModifyInstanceSpec");
+    assert.equal(modify[1]!.at - modify[0]!.at, C);
+    // The instance was down from the stop to the end of the start only.
+    const stopAt = ecs.log.find((c) => c.action === "StopInstance")!.at;
+    assert.equal(modify[0]!.at - stopAt, S);
+    assert.equal(r.after.status, "Running");
+    assert.equal(r.after.instanceType, "ecs.g6.xlarge");
+    assert.equal(r.pendingInstanceType, undefined);
+    assert.deepEqual(
+      events.filter((e) => e.type === "step").map((e) => e.message),
+      [
+        "step 1/5: StopInstance (KeepCharging) — instance will be STOPPED ~0:30",
+        "step 2/5: ModifyInstanceSpec InstanceType ecs.g6.large → ecs.g6.xlarge (stopped)",
+        "step 3/5: StartInstance — instance RUNNING again after ~0:30",
+        "step 4/5: wait cooldown 4:30",
+        "step 5/5: ModifyInstanceSpec InternetMaxBandwidthOut 5 → 20, InternetMaxBandwidthIn 100 → 150 (running)",
+      ],
+    );
+  });
+
+  it("type + bandwidth + temporary: bandwidth, stop overlapping the cooldown's tail, type, start, temporary", async () => {
+    const { ecs, clock, run } = setup();
+    const temp = { temporaryBandwidth: { startTime: "2030-01-02T00:00:00Z", endTime: "2030-01-02T06:00:00Z", internetMaxBandwidthOut: 50 } };
+    const r = await run({ ...TYPE, ...BW, ...temp });
+    assert.deepEqual(
+      ecs.calls().filter((c) => c !== "D"),
+      ["DescribeResourcesModification", "Modify(bw out 20 in 150)", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Modify(temp 50)"],
+    );
+    const at = (a: string, i = 0) => ecs.log.filter((c) => c.action === a)[i]!.at;
+    // The stop starts 30 s before the cooldown ends and ends exactly at it: never stopped while waiting.
+    assert.equal(at("StopInstance") - at("ModifyInstanceSpec", 0), C - S);
+    assert.equal(at("ModifyInstanceSpec", 1) - at("ModifyInstanceSpec", 0), C);
+    assert.equal(at("ModifyInstanceSpec", 2) - at("ModifyInstanceSpec", 1), C);
+    assert.equal(at("StartInstance"), at("ModifyInstanceSpec", 1));
+    assert.deepEqual(clock.sleeps, [270_000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 270_000]);
+    assert.deepEqual(r.appliedTemporaryBandwidth, temp.temporaryBandwidth);
+  });
+
+  it("a Stopped instance stays Stopped: no StopInstance/StartInstance; the type is reported pending", async () => {
+    const { ecs, run } = setup({ status: "Stopped" });
+    const r = await run({ ...TYPE, ...BW });
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Modify(type ecs.g6.xlarge)", "Modify(bw out 20 in 150)"]);
+    assert.equal(r.after.status, "Stopped");
+    assert.equal(r.pendingInstanceType, "ecs.g6.xlarge");
+  });
+
+  it("nothing to change: one read, no call, no wait", async () => {
+    const { ecs, clock, run } = setup();
+    const r = await run({ internetMaxBandwidthOut: 5 });
+    assert.deepEqual(ecs.calls(), ["D"]);
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(r.steps, []);
+  });
+
+  it("a Starting instance is waited for before planning", async () => {
+    const { ecs, clock, run } = setup({ status: "Starting" });
+    ecs.transition = { to: "Running", at: T0 + 12_000 };
+    await run(BW);
+    assert.deepEqual(ecs.calls(), ["D", "D", "D", "D", "Modify(bw out 20 in 150)", "D"]);
+    assert.deepEqual(clock.sleeps, [5000, 5000, 5000]);
+  });
+});
+
+describe("apply: scripted faults", () => {
+  it("Throttling and LastTokenProcessing are retried with backoff, same ClientToken", async () => {
+    const { ecs, clock, run, events } = setup();
+    ecs.faults = [
+      { action: "ModifyInstanceSpec", kind: "error", code: "Throttling.User" },
+      { action: "ModifyInstanceSpec", kind: "error", code: "LastTokenProcessing", httpStatus: 403 },
+    ];
+    await run(BW);
+    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "D"]);
+    // specChange policy: 2 s, then 4 s (random = 1 → the full delay).
+    assert.deepEqual(clock.sleeps, [2000, 4000]);
+    const tokens = ecs.log.filter((c) => c.action === "ModifyInstanceSpec").map((c) => c.params.ClientToken);
+    assert.equal(new Set(tokens).size, 1);
+    assert.deepEqual(
+      events.filter((e) => e.type === "retrying").map((e) => e.type === "retrying" && [e.code, e.attempt, e.delaySeconds]),
+      [["Throttling.User", 1, 2], ["LastTokenProcessing", 2, 4]],
+    );
+  });
+
+  it("a cooldown from an unknown change: backoff probes, never later than the latest possible end", async () => {
+    // GIVEN someone else changed the instance 290 s ago, unknown to us
+    const { ecs, clock, run } = setup();
+    ecs.lastChange = T0 - 290_000;
+    await run(BW, { policies: { specChange: { name: "specChange", retries: 8, minDelayMs: 4000, maxDelayMs: 60_000 } } });
+    // THEN Throttling at +0 and +4 s, accepted at +12 s (cooldown ended at +10 s)
+    assert.deepEqual(clock.sleeps, [4000, 8000]);
+    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "D"]);
+  });
+
+  it("the recorded last change is 5 s older than the API's: the gate waits the known 200 s, then backoff probes", async () => {
+    // GIVEN the recorded last change is 100 s old, but the API's cooldown still runs 5 s longer
+    const { ecs, clock, run } = setup();
+    ecs.lastChange = T0 - 95_000;
+    await run(BW, { lastChangeAt: new Date(T0 - 100_000) });
+    // THEN the gate waits exactly 200 s; Throttling at +200 and +202; accepted at +206
+    assert.deepEqual(clock.sleeps, [200_000, 2000, 4000]);
+    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "D"]);
+  });
+
+  it("answer lost after the change was applied: re-read shows it, the change is NOT sent again", async () => {
+    const { ecs, clock, run } = setup();
+    ecs.faults = [{ action: "ModifyInstanceSpec", kind: "lost" }];
+    const r = await run(BW);
+    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "D"]);
+    assert.deepEqual(clock.sleeps, [2000]);
+    assert.equal(r.steps[0]!.outcome, "alreadyApplied");
+    assert.equal(r.steps[0]!.attempts, 2);
+    assert.equal(r.lastChangeAt, new Date(T0 + 2000).toISOString());
+  });
+
+  it("InternalError (not applied): re-read, then the same call with the same ClientToken", async () => {
+    const { ecs, clock, run } = setup();
+    ecs.faults = [{ action: "ModifyInstanceSpec", kind: "error", code: "InternalError", httpStatus: 500 }];
+    await run(BW);
+    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "D", "Modify(bw out 20 in 150)", "D"]);
+    assert.deepEqual(clock.sleeps, [2000]);
+    const [a, b] = ecs.log.filter((c) => c.action === "ModifyInstanceSpec");
+    assert.deepEqual(a!.params, b!.params);
+  });
+
+  it("a 4xx decided `fail` is not retried and nothing else is called", async () => {
+    const { ecs, run } = setup();
+    ecs.faults = [{ action: "ModifyInstanceSpec", kind: "error", code: "InvalidAccountStatus.NotEnoughBalance", httpStatus: 403 }];
+    const e = await rejects(run(BW));
+    assert.equal(e.code, "ApiError");
+    assert.equal((e.cause as EcsApiError).code, "InvalidAccountStatus.NotEnoughBalance");
+    assert.match(e.message, /top up the account/);
+    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)"]);
+    assert.equal(e.restarted, false);
+  });
+
+  it("a failure after the stop: the instance is started again before reporting", async () => {
+    const { ecs, run } = setup();
+    ecs.faults = [{ action: "ModifyInstanceSpec", kind: "error", code: "OperationDenied.NoStock", httpStatus: 403 }];
+    const e = await rejects(run(TYPE));
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance"]);
+    assert.equal(e.restarted, true);
+    assert.equal(e.partial.stoppedByEngine, false);
+    assert.equal(ecs.inst.status, "Running");
+    assert.match(e.message, /started again/);
+  });
+
+  it("stop answer lost: the retry re-reads, sees Stopping, and does not stop twice", async () => {
+    const { ecs, run } = setup();
+    ecs.faults = [{ action: "StopInstance", kind: "lost" }];
+    const r = await run(TYPE);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance"]);
+    assert.equal(r.steps.find((s) => s.kind === "stop")!.outcome, "alreadyApplied");
+  });
+
+  it("InvalidInstanceStatus.NotStopped (started by someone else): re-plans from the live state", async () => {
+    // GIVEN a Stopped instance that someone starts right after we read it
+    const { ecs, run } = setup({ status: "Stopped" });
+    let first = true;
+    const orig = ecs.describeInstance.bind(ecs);
+    ecs.describeInstance = async (id: string) => {
+      const s = await orig(id);
+      if (first) {
+        first = false;
+        ecs.inst = { ...ecs.inst, status: "Running" };
+      }
+      return s;
+    };
+    const r = await run(TYPE);
+    // THEN the type call is refused, the engine re-plans: stop, type, start (it was Running again)
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), [
+      "DescribeResourcesModification",
+      "Modify(type ecs.g6.xlarge)",
+      "DescribeResourcesModification",
+      "StopInstance",
+      "Modify(type ecs.g6.xlarge)",
+      "StartInstance",
+    ]);
+    assert.equal(r.after.status, "Running");
+  });
+
+  it("refused plan: nothing is called after the reads", async () => {
+    const { ecs, run } = setup({ instanceChargeType: "PrePaid" });
+    const e = await rejects(run(BW));
+    assert.equal(e.code, "Refused");
+    assert.deepEqual(e.refusals!.map((r) => r.code), ["PrePaid"]);
+    assert.deepEqual(ecs.calls(), ["D"]);
+  });
+
+  it("a type not offered by DescribeResourcesModification is refused before the stop", async () => {
+    const { ecs, run } = setup();
+    ecs.available = ["ecs.c6.large"];
+    const e = await rejects(run(TYPE));
+    assert.deepEqual(e.refusals!.map((r) => r.code), ["TypeNotOffered"]);
+    assert.deepEqual(ecs.calls(), ["D", "DescribeResourcesModification"]);
+  });
+
+  it("the overall timeout is checked before a wait, not after", async () => {
+    const { ecs, clock, run } = setup();
+    ecs.lastChange = T0;
+    const e = await rejects(run(BW, { lastChangeAt: new Date(T0), desired: desired({ ...BW, timeoutSeconds: 100 }) }));
+    assert.equal(e.code, "Timeout");
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(ecs.calls(), ["D"]);
+  });
+});
+
+describe("apply: abort and re-running after an interruption", () => {
+  it("abort during the cooldown wait before the stop: rejects Aborted, nothing stopped", async () => {
+    const { ecs, clock, run } = setup();
+    const ac = new AbortController();
+    clock.onSleep = (ms) => ms > 100_000 && ac.abort(new Error("user cancelled"));
+    const temp = { temporaryBandwidth: { startTime: "2030-01-02T00:00:00Z", endTime: "2030-01-02T06:00:00Z", internetMaxBandwidthOut: 50 } };
+    const e = await rejects(run({ ...TYPE, ...BW, ...temp }, { signal: ac.signal }));
+    assert.equal(e.code, "Aborted");
+    assert.equal(e.restarted, false);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Modify(bw out 20 in 150)"]);
+    assert.equal(e.partial.lastChangeAt, new Date(T0).toISOString());
+  });
+
+  it("abort while stopped: started again before rejecting", async () => {
+    const { ecs, clock, run } = setup();
+    const ac = new AbortController();
+    clock.onSleep = () => ecs.inst.status === "Stopping" && ac.abort(new Error("user cancelled"));
+    const e = await rejects(run(TYPE, { signal: ac.signal }));
+    assert.equal(e.code, "Aborted");
+    assert.equal(e.restarted, true);
+    assert.equal(ecs.inst.status === "Starting" || ecs.inst.status === "Running", true);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "StopInstance", "StartInstance"]);
+  });
+
+  it("restart failed, then a second run finishes: starts the instance, never re-sends the type change", async () => {
+    // GIVEN run 1 changes the type while stopped, then every start fails
+    const { ecs, run } = setup();
+    ecs.faults = Array.from({ length: 20 }, () => ({ action: "StartInstance", kind: "error" as const, code: "OperationDenied.NoStock", httpStatus: 403 }));
+    const e = await rejects(run({ ...TYPE, ...BW }));
+    assert.equal(e.restarted, false);
+    assert.equal(e.partial.stoppedByEngine, true);
+    assert.equal(e.partial.pendingInstanceType, "ecs.g6.xlarge");
+    assert.equal(ecs.inst.status, "Stopped");
+    // WHEN run 2 gets what run 1 recorded, with the stock back
+    ecs.faults = [];
+    ecs.log = [];
+    const r = await run(
+      { ...TYPE, ...BW },
+      { lastChangeAt: e.partial.lastChangeAt, pendingInstanceType: e.partial.pendingInstanceType, startWhenDone: e.partial.stoppedByEngine },
+    );
+    // THEN it starts first (downtime ends), then the bandwidth after the cooldown; no second type change
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["StartInstance", "Modify(bw out 20 in 150)"]);
+    assert.equal(r.after.status, "Running");
+    assert.equal(r.after.instanceType, "ecs.g6.xlarge");
+    assert.equal(r.after.internetMaxBandwidthOut, 20);
+  });
+});
+
+describe("retryDelayMs", () => {
+  const base = { attemptNumber: 1, policy: RETRY_POLICIES.specChange, nowMs: 1_000_000, random: () => 0, cooldownMs: 300_000 };
+  it("backoff doubles, is jittered between half and full, and is capped", () => {
+    assert.equal(retryDelayMs({ ...base, decision: "retry" }), 1000);
+    assert.equal(retryDelayMs({ ...base, decision: "retry", random: () => 1 }), 2000);
+    assert.equal(retryDelayMs({ ...base, decision: "verifyThenRetry", attemptNumber: 3, random: () => 1 }), 8000);
+    assert.equal(retryDelayMs({ ...base, decision: "retry", attemptNumber: 20, random: () => 1 }), 60_000);
+  });
+  it("cooldown: exactly until the known end", () => {
+    assert.equal(retryDelayMs({ ...base, decision: "waitCooldown", cooldownEndMs: 1_123_456 }), 123_456);
+  });
+  it("cooldown of an unknown change: backoff, but never past the latest possible end", () => {
+    assert.equal(retryDelayMs({ ...base, decision: "waitCooldown", attemptNumber: 8, random: () => 1, throttledSinceMs: 1_000_000 - 299_000 }), 1000);
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * The error table: every code of ModifyInstanceSpec's reference and the gateway's is decided, and
+ * the decisions the executor relies on are the right ones.
+ */
+import assert from "node:assert/strict";
+import { decide, EcsApiError, ERROR_TABLE, TRANSPORT_CODES } from "../../provider/errors";
+
+/** Every code of shared/api/ModifyInstanceSpec.md's error table. */
+const MODIFY_INSTANCE_SPEC_CODES = [
+  "InvalidInternetChargeType.ValueNotSupported", "InvalidInstanceType.ValueUnauthorized", "InvalidInstanceId.NotFound",
+  "InvalidInstanceType.ValueNotSupported", "InvalidParameter", "InvalidParameter.Mismatch", "CategoryViolation",
+  "InvalidStatus.ValueNotSupported", "InstanceLockedForSecurity", "InternalError", "InvalidAccountStatus.NotEnoughBalance",
+  "ChargeTypeViolation", "OperationDenied", "BandwidthUpgradeDenied.EipBoundInstance", "MissingTemporary.StartTime",
+  "MissingTemporary.EndTime", "InvalidTemporary.StartTime", "InvalidTemporary.EndTime", "LastTokenProcessing",
+  "Downgrade.NotSupported", "InstanceSpecModification.NotEffective", "DependencyViolation.InstanceType",
+  "ImageNotSupportInstanceType", "Account.Arrearage", "InvalidParameter.Bandwidth", "InvalidParameter.Conflict",
+  "InvalidParameter.AllowMigrateAcrossZone", "InvalidParam.SystemDiskCategory", "Throttling", "InvalidInstanceStatus.NotStopped",
+  "InstanceType.Offline", "InvalidAction", "IdempotenceParamNotMatch", "InvalidClientToken.ValueNotSupported",
+  "Price.PricePlanResultNotFound", "InvalidParameter.NotMatch", "InvalidInstance.EipNotSupport", "InvalidAction.NotSupport",
+  "InvalidMarketImageStatus.NotSupported", "OperationDenied.NoStock", "InvalidOperation.Ipv4CountExceeded",
+  "InvalidOperation.Ipv6CountExceeded", "InvalidOperation.Ipv6NotSupport", "InvalidOperation.InstanceWithEipNotSupport",
+  "SecurityRisk.3DVerification", "InvalidInstanceChargeType.NotFound",
+];
+/** The gateway's common codes (CLIENTS-AND-WIRE.md) and the Stop/Start status codes. */
+const GATEWAY_CODES = [
+  "MissingParameter", "SignatureDoesNotMatch", "IncompleteSignature", "SignatureNonceUsed", "InvalidTimeStamp.Expired",
+  "InvalidAccessKeyId.NotFound", "Forbidden.RAM", "OperationConflict", "ServiceUnavailable", "Throttling.User", "Throttling.Api",
+  "IncorrectInstanceStatus", "InstanceNotReady",
+];
+
+describe("errors: the table", () => {
+  it("decides every ModifyInstanceSpec code and every gateway code, each with a hint", () => {
+    for (const code of [...MODIFY_INSTANCE_SPEC_CODES, ...GATEWAY_CODES, ...Object.values(TRANSPORT_CODES)]) {
+      const rule = ERROR_TABLE[code];
+      assert.ok(rule, `${code} is not in the table`);
+      assert.ok(rule.hint.length > 20, `${code}: hint too short`);
+    }
+  });
+
+  const decisions: [string, string][] = [
+    ["Throttling", "waitCooldown"],
+    ["Throttling.User", "retry"],
+    ["Throttling.Api", "retry"],
+    ["LastTokenProcessing", "retry"],
+    ["SignatureNonceUsed", "retry"],
+    ["OperationConflict", "retry"],
+    ["InternalError", "verifyThenRetry"],
+    ["ServiceUnavailable", "verifyThenRetry"],
+    [TRANSPORT_CODES.network, "verifyThenRetry"],
+    [TRANSPORT_CODES.timeout, "verifyThenRetry"],
+    [TRANSPORT_CODES.invalidBody, "verifyThenRetry"],
+    [TRANSPORT_CODES.httpError, "verifyThenRetry"],
+    ["InvalidInstanceStatus.NotStopped", "stopFirst"],
+    ["IncorrectInstanceStatus", "waitStatus"],
+    ["InvalidStatus.ValueNotSupported", "waitStatus"],
+    ["InstanceNotReady", "waitStatus"],
+    ["InvalidParameter.Mismatch", "fail"],
+    ["ChargeTypeViolation", "fail"],
+    ["OperationDenied.NoStock", "fail"],
+    ["IdempotenceParamNotMatch", "fail"],
+    ["SignatureDoesNotMatch", "fail"],
+  ];
+  for (const [code, decision] of decisions) {
+    it(`${code} → ${decision}`, () => assert.equal(decide(code).decision, decision));
+  }
+
+  it("fail hints say what the user can do", () => {
+    assert.match(ERROR_TABLE["ChargeTypeViolation"]!.hint, /ModifyPrepayInstanceSpec/);
+    assert.match(ERROR_TABLE["BandwidthUpgradeDenied.EipBoundInstance"]!.hint, /EIP's bandwidth/);
+    assert.match(ERROR_TABLE["InvalidParameter.Mismatch"]!.hint, /bug in pulumi-ecs-spec/);
+    assert.match(ERROR_TABLE["Forbidden.RAM"]!.hint, /ecs:ModifyInstanceSpec/);
+  });
+
+  it("unknown codes: 5xx or no status may have been applied → verify then retry; 4xx → fail", () => {
+    assert.equal(decide("Weird.Code", 502).decision, "verifyThenRetry");
+    assert.equal(decide("Weird.Code").decision, "verifyThenRetry");
+    assert.equal(decide("Weird.Code", 400).decision, "fail");
+    assert.match(decide("Weird.Code", 400).hint, /unrecognized error Weird\.Code/);
+  });
+});
+
+describe("errors: EcsApiError", () => {
+  it("carries code, status, request ID, decision and hint; the message has them all", () => {
+    const e = new EcsApiError({ action: "ModifyInstanceSpec", code: "Throttling", message: "please try again after 5 minutes.", httpStatus: 400, requestId: "R-1" });
+    assert.equal(e.code, "Throttling");
+    assert.equal(e.httpStatus, 400);
+    assert.equal(e.requestId, "R-1");
+    assert.equal(e.decision, "waitCooldown");
+    assert.equal(e.message, "ModifyInstanceSpec failed: Throttling (HTTP 400): please try again after 5 minutes. [RequestId R-1] — " + e.hint);
+  });
+});

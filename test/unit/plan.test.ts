@@ -1,0 +1,380 @@
+/**
+ * The planner, table-driven and pure: every combination of items and statuses, every refusal, the
+ * order it picks and why, the cooldown arithmetic, tokens and the human lines.
+ */
+import assert from "node:assert/strict";
+import { clientTokenFor, describePlan, plan, type Plan, type PlanContext, type Step } from "../../provider/plan";
+import { parseDesiredSpec, type DesiredSpec, type DesiredSpecInput } from "../../provider/schema";
+import type { InstanceSnapshot, InstanceStatus } from "../../provider/model";
+
+const NOW = new Date("2030-01-01T00:00:00Z");
+const EST = { stopSeconds: 30, startSeconds: 40, modifySeconds: 5 };
+
+function snap(over: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
+  return {
+    instanceId: "i-web",
+    regionId: "cn-hangzhou",
+    zoneId: "cn-hangzhou-h",
+    status: "Running",
+    instanceType: "ecs.g6.large",
+    internetMaxBandwidthOut: 5,
+    internetMaxBandwidthIn: 100,
+    instanceChargeType: "PostPaid",
+    internetChargeType: "PayByTraffic",
+    stoppedMode: "Not-applicable",
+    operationLocks: [],
+    hasLocalDisks: false,
+    ...over,
+  };
+}
+
+function spec(over: Partial<DesiredSpecInput> = {}): DesiredSpec {
+  const r = parseDesiredSpec({ instanceId: "i-web", regionId: "cn-hangzhou", ...over });
+  if (!r.ok) throw new Error(JSON.stringify(r.failures));
+  return r.value;
+}
+
+const TYPE = { instanceType: "ecs.g6.xlarge" };
+const BW = { internetMaxBandwidthOut: 20, internetMaxBandwidthIn: 150 };
+const TEMP = { temporaryBandwidth: { startTime: "2030-01-02T00:00:00Z", endTime: "2030-01-02T06:00:00Z", internetMaxBandwidthOut: 50 } };
+
+function ok(p: Plan) {
+  assert.equal(p.kind, "ok", p.kind === "refused" ? JSON.stringify(p.refusals) : "");
+  return p as Extract<Plan, { kind: "ok" }>;
+}
+
+/** The plan's steps reduced to a readable shape: kind plus the interesting numbers. */
+function shape(steps: readonly Step[]): string[] {
+  return steps.map((s) => {
+    switch (s.kind) {
+      case "waitCooldown":
+        return `wait ${s.expectedSeconds}${s.leadSeconds ? ` lead ${s.leadSeconds}` : ""}`;
+      case "waitStatus":
+        return `waitStatus ${s.until}`;
+      case "stop":
+        return `stop ${s.stoppedMode}`;
+      case "start":
+        return "start";
+      case "modifyType":
+        return `type ${s.instanceType} (${s.whileStatus})`;
+      case "modifyBandwidth":
+        return `bw${s.out ? ` out ${s.out.to}` : ""}${s.in ? ` in ${s.in.to}` : ""} (${s.whileStatus})`;
+      case "modifyTemporaryBandwidth":
+        return `temp ${s.out} (${s.whileStatus})`;
+    }
+  });
+}
+
+const ctx = (over: Partial<PlanContext> = {}): PlanContext => ({ now: NOW, estimates: EST, ...over });
+
+describe("plan: every combination of items and settled statuses", () => {
+  // C = 300, S = 30, T = 40, M = 5.
+  const cases: { name: string; status: InstanceStatus; desired: Partial<DesiredSpecInput>; steps: string[]; downtime: number; duration: number }[] = [
+    { name: "nothing to change, Running", status: "Running", desired: {}, steps: [], downtime: 0, duration: 0 },
+    { name: "nothing to change, Stopped", status: "Stopped", desired: {}, steps: [], downtime: 0, duration: 0 },
+    { name: "same values, Running", status: "Running", desired: { instanceType: "ecs.g6.large", internetMaxBandwidthOut: 5, internetMaxBandwidthIn: 100 }, steps: [], downtime: 0, duration: 0 },
+    { name: "bandwidth, Running", status: "Running", desired: BW, steps: ["bw out 20 in 150 (Running)"], downtime: 0, duration: 5 },
+    { name: "bandwidth in only, Running", status: "Running", desired: { internetMaxBandwidthIn: 150 }, steps: ["bw in 150 (Running)"], downtime: 0, duration: 5 },
+    { name: "bandwidth, Stopped", status: "Stopped", desired: BW, steps: ["bw out 20 in 150 (Stopped)"], downtime: 0, duration: 5 },
+    { name: "temporary, Running", status: "Running", desired: TEMP, steps: ["temp 50 (Running)"], downtime: 0, duration: 5 },
+    { name: "temporary, Stopped", status: "Stopped", desired: TEMP, steps: ["temp 50 (Stopped)"], downtime: 0, duration: 5 },
+    {
+      name: "type, Running: stop, change, start at once",
+      status: "Running",
+      desired: TYPE,
+      steps: ["stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start"],
+      downtime: 75,
+      duration: 75,
+    },
+    { name: "type, Stopped: stays Stopped", status: "Stopped", desired: TYPE, steps: ["type ecs.g6.xlarge (Stopped)"], downtime: 0, duration: 5 },
+    {
+      // Type first: stop (30) on the critical path, start (40) hidden in the cooldown.
+      // Bandwidth first would hide the stop but put the longer start last: 5+300+5+40 = 350 > 340.
+      name: "type + bandwidth, Running: type first (start hidden in the cooldown)",
+      status: "Running",
+      desired: { ...TYPE, ...BW },
+      steps: ["stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start", "wait 260", "bw out 20 in 150 (Running)"],
+      downtime: 75,
+      duration: 340,
+    },
+    {
+      name: "type + bandwidth, Stopped",
+      status: "Stopped",
+      desired: { ...TYPE, ...BW },
+      steps: ["type ecs.g6.xlarge (Stopped)", "wait 300", "bw out 20 in 150 (Stopped)"],
+      downtime: 0,
+      duration: 310,
+    },
+    {
+      name: "type + temporary, Running",
+      status: "Running",
+      desired: { ...TYPE, ...TEMP },
+      steps: ["stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start", "wait 260", "temp 50 (Running)"],
+      downtime: 75,
+      duration: 340,
+    },
+    {
+      name: "bandwidth + temporary, Running",
+      status: "Running",
+      desired: { ...BW, ...TEMP },
+      steps: ["bw out 20 in 150 (Running)", "wait 300", "temp 50 (Running)"],
+      downtime: 0,
+      duration: 310,
+    },
+    {
+      name: "bandwidth + temporary, Stopped",
+      status: "Stopped",
+      desired: { ...BW, ...TEMP },
+      steps: ["bw out 20 in 150 (Stopped)", "wait 300", "temp 50 (Stopped)"],
+      downtime: 0,
+      duration: 310,
+    },
+    {
+      // The type change between the two others: the stop hides in the first cooldown's tail, the
+      // start in the second cooldown; the instance is never stopped while a cooldown runs.
+      name: "type + bandwidth + temporary, Running: type in the middle",
+      status: "Running",
+      desired: { ...TYPE, ...BW, ...TEMP },
+      steps: [
+        "bw out 20 in 150 (Running)",
+        "wait 270 lead 30",
+        "stop KeepCharging",
+        "type ecs.g6.xlarge (Stopped)",
+        "start",
+        "wait 260",
+        "temp 50 (Running)",
+      ],
+      downtime: 75,
+      duration: 615,
+    },
+    {
+      name: "type + bandwidth + temporary, Stopped",
+      status: "Stopped",
+      desired: { ...TYPE, ...BW, ...TEMP },
+      steps: ["type ecs.g6.xlarge (Stopped)", "wait 300", "bw out 20 in 150 (Stopped)", "wait 300", "temp 50 (Stopped)"],
+      downtime: 0,
+      duration: 615,
+    },
+    {
+      name: "bandwidth, Starting: wait for Running first",
+      status: "Starting",
+      desired: BW,
+      steps: ["waitStatus Running", "bw out 20 in 150 (Running)"],
+      downtime: 0,
+      duration: 45,
+    },
+    {
+      name: "type, Starting: wait for Running, then stop",
+      status: "Starting",
+      desired: TYPE,
+      steps: ["waitStatus Running", "stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start"],
+      downtime: 75,
+      duration: 115,
+    },
+    {
+      name: "type + bandwidth, Stopping: wait for Stopped, stays Stopped",
+      status: "Stopping",
+      desired: { ...TYPE, ...BW },
+      steps: ["waitStatus Stopped", "type ecs.g6.xlarge (Stopped)", "wait 300", "bw out 20 in 150 (Stopped)"],
+      downtime: 0,
+      duration: 340,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      // GIVEN an instance in status c.status WHEN planning c.desired
+      const p = ok(plan(snap({ status: c.status }), spec(c.desired), ctx()));
+      // THEN exactly these steps, this downtime and this duration
+      assert.deepEqual(shape(p.steps), c.steps);
+      assert.equal(p.expectedDowntimeSeconds, c.downtime);
+      assert.equal(p.expectedDurationSeconds, c.duration);
+      assert.equal(p.stopsInstance, c.steps.some((s) => s.startsWith("stop")));
+    });
+  }
+
+  it("Pending is refused as not settled, whatever is asked", () => {
+    for (const d of [{}, BW, TYPE]) {
+      const p = plan(snap({ status: "Pending" }), spec(d), ctx());
+      assert.equal(p.kind, "refused");
+      assert.deepEqual(p.kind === "refused" && p.refusals.map((r) => r.code), ["NotSettled"]);
+    }
+  });
+
+  it("stoppedMode StopCharging is passed to the stop", () => {
+    const p = ok(plan(snap(), spec({ ...TYPE, stoppedMode: "StopCharging" }), ctx()));
+    assert.deepEqual(shape(p.steps).slice(0, 1), ["stop StopCharging"]);
+  });
+
+  it("with equal stop and start times, type + bandwidth ties and the type goes first", () => {
+    const p = ok(plan(snap(), spec({ ...TYPE, ...BW }), ctx({ estimates: { stopSeconds: 40, startSeconds: 40, modifySeconds: 5 } })));
+    assert.deepEqual(shape(p.steps), ["stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start", "wait 260", "bw out 20 in 150 (Running)"]);
+  });
+
+  it("when the stop is much slower than the start, bandwidth goes first and the stop hides in the cooldown", () => {
+    const p = ok(plan(snap(), spec({ ...TYPE, ...BW }), ctx({ estimates: { stopSeconds: 120, startSeconds: 20, modifySeconds: 5 } })));
+    assert.deepEqual(shape(p.steps), ["bw out 20 in 150 (Running)", "wait 180 lead 120", "stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start"]);
+    assert.equal(p.expectedDurationSeconds, 330);
+  });
+});
+
+describe("plan: the cooldown of an earlier change", () => {
+  it("a bandwidth change waits out the rest of the cooldown while running", () => {
+    // GIVEN a change 100 s ago (cooldown 300) WHEN planning a bandwidth change
+    const p = ok(plan(snap(), spec(BW), ctx({ lastChangeAt: new Date(NOW.getTime() - 100_000) })));
+    // THEN wait exactly the remaining 200 s, then change
+    assert.deepEqual(shape(p.steps), ["wait 200", "bw out 20 in 150 (Running)"]);
+    assert.equal(p.expectedDurationSeconds, 205);
+  });
+
+  it("a type change starts stopping right before the cooldown ends (never stopped through it)", () => {
+    const p = ok(plan(snap(), spec({ ...TYPE, ...BW }), ctx({ lastChangeAt: new Date(NOW.getTime() - 100_000) })));
+    // 200 s left: wait 170, stop 30 ends exactly as the cooldown does; the start hides in the next one.
+    assert.deepEqual(shape(p.steps), ["wait 170 lead 30", "stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start", "wait 260", "bw out 20 in 150 (Running)"]);
+    assert.equal(p.expectedDowntimeSeconds, 75);
+    assert.equal(p.expectedDurationSeconds, 510);
+  });
+
+  it("a cooldown that has ended costs nothing; cooldownSeconds comes from the spec", () => {
+    const p = ok(plan(snap(), spec({ ...BW, ...TEMP, cooldownSeconds: 60 }), ctx({ lastChangeAt: new Date(NOW.getTime() - 61_000) })));
+    assert.deepEqual(shape(p.steps), ["bw out 20 in 150 (Running)", "wait 60", "temp 50 (Running)"]);
+  });
+});
+
+describe("plan: state carried across runs", () => {
+  it("startWhenDone on a Stopped instance: change the type, start at once, the rest while running", () => {
+    const p = ok(plan(snap({ status: "Stopped" }), spec({ ...TYPE, ...BW }), ctx({ startWhenDone: true })));
+    assert.deepEqual(shape(p.steps), ["type ecs.g6.xlarge (Stopped)", "start", "wait 260", "bw out 20 in 150 (Running)"]);
+    assert.equal(p.expectedDowntimeSeconds, 45);
+  });
+
+  it("startWhenDone with nothing else to do: only start", () => {
+    const p = ok(plan(snap({ status: "Stopped" }), spec({}), ctx({ startWhenDone: true })));
+    assert.deepEqual(shape(p.steps), ["start"]);
+  });
+
+  it("startWhenDone and bandwidth only: start first, change while running", () => {
+    const p = ok(plan(snap({ status: "Stopped" }), spec(BW), ctx({ startWhenDone: true })));
+    assert.deepEqual(shape(p.steps), ["start", "bw out 20 in 150 (Running)"]);
+    assert.equal(p.expectedDowntimeSeconds, 40);
+  });
+
+  it("a pending type change (accepted while Stopped) is not sent again", () => {
+    const p = ok(plan(snap({ status: "Stopped" }), spec(TYPE), ctx({ pendingInstanceType: "ecs.g6.xlarge" })));
+    assert.deepEqual(p.steps, []);
+  });
+
+  it("an applied temporary window is not sent again; a different one is", () => {
+    const applied = TEMP.temporaryBandwidth;
+    assert.deepEqual(ok(plan(snap(), spec(TEMP), ctx({ appliedTemporaryBandwidth: applied }))).steps, []);
+    const other = ok(plan(snap(), spec(TEMP), ctx({ appliedTemporaryBandwidth: { ...applied, internetMaxBandwidthOut: 40 } })));
+    assert.deepEqual(shape(other.steps), ["temp 50 (Running)"]);
+  });
+
+  it("inside an applied window the reported out is the temporary one and is not 'corrected'", () => {
+    const applied = { startTime: "2029-12-31T23:00:00Z", endTime: "2030-01-01T06:00:00Z", internetMaxBandwidthOut: 50 };
+    const p = ok(plan(snap({ internetMaxBandwidthOut: 50 }), spec({ internetMaxBandwidthOut: 20, temporaryBandwidth: applied }), ctx({ appliedTemporaryBandwidth: applied })));
+    assert.deepEqual(p.steps, []);
+  });
+
+  it("a window not above the current out is ordered after the bandwidth change that lowers it", () => {
+    // Current out 60; target out 20, window 50: the window is accepted only once out is below 50.
+    const p = ok(plan(snap({ internetMaxBandwidthOut: 60 }), spec({ internetMaxBandwidthOut: 20, ...TEMP }), ctx()));
+    assert.deepEqual(shape(p.steps), ["bw out 20 (Running)", "wait 300", "temp 50 (Running)"]);
+  });
+});
+
+describe("plan: refusals, before anything is touched", () => {
+  const refusals: { name: string; snap: Partial<InstanceSnapshot>; desired: Partial<DesiredSpecInput>; ctx?: Partial<PlanContext>; codes: string[]; field?: string }[] = [
+    { name: "PrePaid", snap: { instanceChargeType: "PrePaid" }, desired: BW, codes: ["PrePaid"], field: "instanceId" },
+    { name: "EIP-bound, bandwidth", snap: { eipAllocationId: "eip-1" }, desired: BW, codes: ["EipBound"], field: "internetMaxBandwidthOut" },
+    { name: "EIP-bound, inbound only", snap: { eipAllocationId: "eip-1" }, desired: { internetMaxBandwidthIn: 150 }, codes: ["EipBound"], field: "internetMaxBandwidthIn" },
+    { name: "EIP-bound, temporary", snap: { eipAllocationId: "eip-1" }, desired: TEMP, codes: ["EipBound"], field: "temporaryBandwidth" },
+    { name: "local disks, type", snap: { hasLocalDisks: true }, desired: TYPE, codes: ["LocalDisks"], field: "instanceType" },
+    { name: "local disks from DescribeDisks (context)", snap: {}, desired: TYPE, ctx: { hasLocalDisks: true }, codes: ["LocalDisks"] },
+    { name: "dedicated host, type", snap: { dedicatedHostId: "dh-1" }, desired: TYPE, codes: ["DedicatedHost"], field: "instanceType" },
+    { name: "security lock", snap: { operationLocks: ["security"] }, desired: BW, codes: ["SecurityLock"] },
+    { name: "financial lock", snap: { operationLocks: ["financial"] }, desired: BW, codes: ["Locked"] },
+    { name: "type not offered", snap: {}, desired: TYPE, ctx: { availableTypes: ["ecs.g6.2xlarge", "ecs.c6.large"] }, codes: ["TypeNotOffered"], field: "instanceType" },
+    { name: "stop needed, allowStop false", snap: {}, desired: { ...TYPE, allowStop: false }, codes: ["StopNotAllowed"], field: "allowStop" },
+    { name: "stop needed while Starting, allowStop false", snap: { status: "Starting" }, desired: { ...TYPE, allowStop: false }, codes: ["StopNotAllowed"] },
+    { name: "window already over", snap: {}, desired: { temporaryBandwidth: { startTime: "2029-12-31T00:00:00Z", endTime: "2029-12-31T06:00:00Z", internetMaxBandwidthOut: 50 } }, codes: ["TemporaryWindowPast"], field: "temporaryBandwidth.endTime" },
+    { name: "window not above the bandwidth", snap: { internetMaxBandwidthOut: 60 }, desired: TEMP, codes: ["TemporaryNotUpgrade"] },
+    { name: "region mismatch", snap: { regionId: "cn-beijing" }, desired: BW, codes: ["RegionMismatch"], field: "regionId" },
+    {
+      name: "several at once",
+      snap: { instanceChargeType: "PrePaid", eipAllocationId: "eip-1", dedicatedHostId: "dh-1", operationLocks: ["security"] },
+      desired: { ...TYPE, ...BW },
+      codes: ["PrePaid", "SecurityLock", "EipBound", "DedicatedHost"],
+    },
+  ];
+  for (const c of refusals) {
+    it(c.name, () => {
+      const p = plan(snap(c.snap), spec(c.desired), ctx(c.ctx));
+      assert.equal(p.kind, "refused");
+      if (p.kind !== "refused") return;
+      assert.deepEqual(p.refusals.map((r) => r.code), c.codes);
+      if (c.field) assert.equal(p.refusals[0]!.field, c.field);
+      for (const r of p.refusals) assert.ok(r.message.length > 40 && /;|:/.test(r.message), r.message);
+    });
+  }
+
+  it("no refusal when nothing needs to change (PrePaid, EIP, locked instance already matching)", () => {
+    const s = snap({ instanceChargeType: "PrePaid", eipAllocationId: "eip-1", operationLocks: ["security"] });
+    assert.deepEqual(ok(plan(s, spec({ internetMaxBandwidthOut: 5 }), ctx())).steps, []);
+  });
+
+  it("what is allowed stays allowed: bandwidth on local-disk, dedicated-host and type-offered instances", () => {
+    assert.equal(plan(snap({ hasLocalDisks: true, dedicatedHostId: "dh-1" }), spec(BW), ctx()).kind, "ok");
+    assert.equal(plan(snap({ eipAllocationId: "eip-1" }), spec(TYPE), ctx({ availableTypes: ["ecs.g6.xlarge"] })).kind, "ok");
+    assert.equal(plan(snap({ status: "Stopped" }), spec({ ...TYPE, allowStop: false }), ctx()).kind, "ok");
+  });
+
+  it("the TypeNotOffered message lists what is offered and suggests allowMigrateAcrossZone", () => {
+    const p = plan(snap(), spec(TYPE), ctx({ availableTypes: ["ecs.g6.2xlarge", "ecs.c6.large"] }));
+    assert.match(p.kind === "refused" ? p.refusals[0]!.message : "", /pick one of: ecs\.g6\.2xlarge, ecs\.c6\.large, or set allowMigrateAcrossZone: true/);
+  });
+});
+
+describe("plan: determinism, tokens and the human lines", () => {
+  it("is deterministic: same input, same plan (tokens included)", () => {
+    const a = plan(snap(), spec({ ...TYPE, ...BW, ...TEMP }), ctx());
+    const b = plan(snap(), spec({ ...TYPE, ...BW, ...TEMP }), ctx());
+    assert.deepEqual(a, b);
+  });
+
+  it("ClientTokens: ≤ 64 ASCII chars, distinct per step, and different for another change or another last change", () => {
+    const steps = ok(plan(snap(), spec({ ...TYPE, ...BW, ...TEMP }), ctx())).steps;
+    const tokens = steps.flatMap((s) => ("clientToken" in s ? [s.clientToken] : []));
+    assert.equal(tokens.length, 3);
+    assert.equal(new Set(tokens).size, 3);
+    for (const t of tokens) assert.match(t, /^[\x21-\x7e]{1,64}$/);
+    const other = ok(plan(snap(), spec({ internetMaxBandwidthOut: 21, internetMaxBandwidthIn: 150 }), ctx())).steps[0]!;
+    const same = ok(plan(snap(), spec(BW), ctx())).steps[0]!;
+    const later = ok(plan(snap(), spec(BW), ctx({ lastChangeAt: new Date("2029-01-01T00:00:00Z") }))).steps[0]!;
+    assert.ok("clientToken" in same && "clientToken" in other && "clientToken" in later);
+    assert.notEqual(same.clientToken, other.clientToken);
+    assert.notEqual(same.clientToken, later.clientToken);
+    assert.equal(same.clientToken, clientTokenFor("i-web", { kind: "modifyBandwidth", out: { from: 5, to: 20 }, in: { from: 100, to: 150 } }, undefined));
+  });
+
+  it("describePlan: numbered lines, the stop called out, downtime and total", () => {
+    const lines = describePlan(plan(snap(), spec({ ...TYPE, ...BW, ...TEMP }), ctx()));
+    assert.deepEqual(lines, [
+      "1. ModifyInstanceSpec InternetMaxBandwidthOut 5 → 20, InternetMaxBandwidthIn 100 → 150 (running)",
+      "2. wait cooldown 4:30 (running; the stop overlaps the last 0:30)",
+      "3. StopInstance (KeepCharging) — instance will be STOPPED ~0:30",
+      "4. ModifyInstanceSpec InstanceType ecs.g6.large → ecs.g6.xlarge (stopped)",
+      "5. StartInstance — instance RUNNING again after ~0:40",
+      "6. wait cooldown 4:20",
+      "7. ModifyInstanceSpec Temporary.InternetMaxBandwidthOut 50 from 2030-01-02T00:00:00Z to 2030-01-02T06:00:00Z (running)",
+      "expected downtime ~1:15, expected total ~10:15",
+    ]);
+  });
+
+  it("describePlan: no changes, refusals", () => {
+    assert.deepEqual(describePlan(plan(snap(), spec({}), ctx())), ["no changes: the instance already matches the desired spec"]);
+    const r = describePlan(plan(snap({ instanceChargeType: "PrePaid" }), spec(BW), ctx()));
+    assert.equal(r.length, 1);
+    assert.match(r[0]!, /^refused \(PrePaid, instanceId\): instance i-web is a subscription \(PrePaid\) instance; .*ModifyPrepayInstanceSpec/);
+  });
+});
