@@ -65,8 +65,8 @@ export interface InstanceSpecArgs {
   stoppedMode?: pulumi.Input<"KeepCharging" | "StopCharging">;
   /** Seconds the API refuses further changes after each one. Default 300 (the documented 5 minutes). */
   cooldownSeconds?: pulumi.Input<number>;
-  /** Give up an apply after this many minutes (the engine ignores `customTimeouts` for dynamic resources). Default 60. */
-  timeoutMinutes?: pulumi.Input<number>;
+  /** Give up an apply after this many seconds (the engine ignores `customTimeouts` for dynamic resources). Default 3600. */
+  timeoutSeconds?: pulumi.Input<number>;
   /** The ECS endpoint, e.g. `https://ecs.cn-hangzhou.aliyuncs.com` (default) or a simulator's `http://127.0.0.1:PORT`. */
   endpoint?: pulumi.Input<string>;
   /** A named profile of the Alibaba Cloud CLI config (`~/.aliyun/config.json`) to take credentials from. */

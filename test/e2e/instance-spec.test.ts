@@ -1,0 +1,179 @@
+import * as assert from "node:assert/strict";
+import { findResource, PulumiProject, type CliResult } from "../harness/pulumi";
+import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
+
+const TYPE = "pulumi-nodejs:dynamic/ecs-spec:InstanceSpec";
+const TIMING = { cooldownSeconds: 3, stopSeconds: 0.5, startSeconds: 0.5 };
+
+/** A program with one InstanceSpec per entry, args as given (JSON). */
+function programOf(resources: Record<string, Record<string, unknown>>): string {
+  const lines = Object.entries(resources).map(
+    ([name, args]) => `const ${name.replace(/-/g, "_")} = new InstanceSpec(${JSON.stringify(name)}, ${JSON.stringify({ cooldownSeconds: TIMING.cooldownSeconds, ...args })});\nexports[${JSON.stringify(name)}] = ${name.replace(/-/g, "_")}.actual;`,
+  );
+  return `const { InstanceSpec } = require("pulumi-ecs-spec");\n${lines.join("\n")}\n`;
+}
+
+function simEnv(sim: RunningSimulator): Record<string, string> {
+  return {
+    PULUMI_ECS_SPEC_ENDPOINT: sim.url,
+    ALIBABA_CLOUD_ACCESS_KEY_ID: sim.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: sim.accessKeySecret,
+  };
+}
+
+/** The calls that change something, as `Action(items)`, in order. */
+function changeCalls(calls: readonly CallLogEntry[], instanceId: string): string[] {
+  return calls
+    .filter((c) => ["ModifyInstanceSpec", "StopInstance", "StartInstance"].includes(c.action) && c.params.InstanceId === instanceId)
+    .map((c) => {
+      const items = Object.keys(c.params)
+        .filter((k) => !["Action", "InstanceId", "ClientToken", "RegionId", "StoppedMode", "ForceStop", "Async"].includes(k))
+        .sort();
+      return `${c.action}(${items.join(",")})${c.code ? " " + c.code : ""}`;
+    });
+}
+
+function everything(...results: CliResult[]): string {
+  return results.map((r) => r.stdout + r.stderr).join("\n");
+}
+
+describe("InstanceSpec through the real pulumi CLI and the simulator", function () {
+  let sim: RunningSimulator;
+  let project: PulumiProject;
+
+  beforeEach(async function () {
+    sim = await startSimulator({ port: 0, timing: TIMING, quiet: true });
+  });
+  afterEach(async function () {
+    project?.remove();
+    await sim?.close();
+  });
+
+  async function newProject(resources: Record<string, Record<string, unknown>>): Promise<PulumiProject> {
+    project = await PulumiProject.create("spec", {
+      program: programOf(resources),
+      config: { "alicloud:region": sim.regionId },
+      env: simEnv(sim),
+    });
+    return project;
+  }
+
+  it("previews the ordered calls, the stop and the time, then applies exactly them with `up`", async function () {
+    // GIVEN a running instance (ecs.g6.large, out 5 in 100) and a program that wants a new type and bandwidth
+    await newProject({ web: { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 } });
+
+    // WHEN previewed
+    const preview = await project.preview();
+    // THEN the plan shows under `plan`: the stop, the type, the start, then the bandwidth after the cooldown
+    assert.match(preview.stdout, /plan\s*: \[/);
+    assert.match(preview.stdout, /ModifyInstanceSpec[^\n]*InternetMaxBandwidthOut[^\n]*5[^\n]*20/);
+    assert.match(preview.stdout, /StopInstance[^\n]*STOPPED/);
+    assert.match(preview.stdout, /ModifyInstanceSpec[^\n]*InstanceType[^\n]*ecs\.g6\.large[^\n]*ecs\.g6\.xlarge/);
+    assert.match(preview.stdout, /StartInstance/);
+    assert.match(preview.stdout, /downtime/i);
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), [], "a preview changes nothing");
+
+    // WHEN applied
+    const up = await project.up();
+    // THEN the simulator saw single-item calls: one stop, the type, one start, and the bandwidth
+    // once the cooldown of the type change was over (the planner's order: equal downtime either
+    // way, and the type, the item most likely to be refused, goes first)
+    const calls = sim.calls();
+    assert.deepEqual(changeCalls(calls, "i-demo-web-01"), [
+      "StopInstance()",
+      "ModifyInstanceSpec(InstanceType)",
+      "StartInstance()",
+      "ModifyInstanceSpec(InternetMaxBandwidthOut)",
+    ]);
+    // AND no call was refused, and the cooldown separated the two changes
+    assert.deepEqual(calls.filter((c) => c.code).map((c) => `${c.action} ${c.code}`), []);
+    const modifies = calls.filter((c) => c.action === "ModifyInstanceSpec");
+    assert.ok(modifies[1].atMs - modifies[0].atMs >= TIMING.cooldownSeconds * 1000, "the second change waited out the cooldown");
+    // AND progress was shown while it ran
+    assert.match(up.stdout, /\[i-demo-web-01\][^\n]*cooldown/i);
+    // AND the stack state holds the new spec, the instance running again
+    const state = await project.exportState();
+    const web = findResource(state, TYPE, "web");
+    assert.deepEqual(web?.outputs?.actual, {
+      instanceType: "ecs.g6.xlarge",
+      internetMaxBandwidthOut: 20,
+      internetMaxBandwidthIn: 100,
+      status: "Running",
+      zoneId: "cn-hangzhou-h",
+      instanceChargeType: "PostPaid",
+    });
+    const lastApply = web?.outputs?.lastApply as { action: string; requestId: string }[];
+    assert.deepEqual(lastApply.map((s) => s.action), ["StopInstance", "ModifyInstanceSpec", "StartInstance", "ModifyInstanceSpec"]);
+    assert.ok(lastApply.every((s) => /^[0-9A-F-]{36}$/.test(s.requestId)), "each step has its request id");
+    // AND a second preview finds nothing to do
+    await project.preview(["--expect-no-changes"]);
+  });
+
+  it("fails the preview with the reason when the plan is refused, before anything is touched", async function () {
+    // GIVEN a PrePaid instance, which ModifyInstanceSpec cannot change
+    await newProject({ prepaid: { instanceId: "i-demo-prepaid-01", internetMaxBandwidthOut: 20 } });
+    // WHEN previewed THEN the preview fails, naming the instance, the reason and the way out
+    let preview = await project.preview([], { allowFailure: true });
+    assert.notEqual(preview.code, 0);
+    assert.match(everything(preview), /property instanceId[^\n]*i-demo-prepaid-01[^\n]*PrePaid[^\n]*ModifyPrepayInstanceSpec/);
+
+    // GIVEN a running instance whose type change needs a stop, and `allowStop: false`
+    project.writeProgram(programOf({ nostop: { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge", allowStop: false } }));
+    // WHEN previewed THEN the preview fails on allowStop, and `up` refuses the same way
+    preview = await project.preview([], { allowFailure: true });
+    assert.notEqual(preview.code, 0);
+    assert.match(everything(preview), /property allowStop[^\n]*stop/i);
+    const up = await project.up([], { allowFailure: true });
+    assert.notEqual(up.code, 0);
+    // AND nothing but reads reached the simulator
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), []);
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-prepaid-01"), []);
+  });
+
+  it("shows drift made behind Pulumi's back on refresh, and the next up corrects it", async function () {
+    // GIVEN a stack that set the bandwidth to 20
+    await newProject({ api: { instanceId: "i-demo-api-01", internetMaxBandwidthOut: 20 } });
+    await project.up();
+    // WHEN someone changes it in the console
+    const state = sim.getState();
+    const instance = state.instances.find((i) => i.instanceId === "i-demo-api-01");
+    assert.ok(instance);
+    instance.internetMaxBandwidthOut = 7;
+    sim.setState(state);
+    // THEN refresh shows the drift and records it
+    const refresh = await project.cli(["refresh", "--yes", "--diff"]);
+    assert.match(refresh.stdout, /internetMaxBandwidthOut\s*:\s*20\s*=>\s*7/);
+    // AND the next preview plans the correction, and up makes it
+    const preview = await project.preview();
+    assert.match(preview.stdout, /ModifyInstanceSpec[^\n]*InternetMaxBandwidthOut[^\n]*7[^\n]*20/);
+    sim.clearCalls();
+    await project.up();
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-api-01"), ["ModifyInstanceSpec(InternetMaxBandwidthOut)"]);
+    const after = findResource(await project.exportState(), TYPE, "api");
+    assert.equal((after?.outputs?.actual as { internetMaxBandwidthOut: number }).internetMaxBandwidthOut, 20);
+  });
+
+  it("leaves the instance untouched on destroy and keeps the secret out of state, provider text and output", async function () {
+    // GIVEN a stack managing an instance
+    await newProject({ api: { instanceId: "i-demo-api-01", internetMaxBandwidthOut: 30 } });
+    const up = await project.up();
+    const before = sim.getState().instances.find((i) => i.instanceId === "i-demo-api-01");
+    sim.clearCalls();
+    // WHEN destroyed
+    const destroy = await project.cli(["destroy", "--yes", "--skip-preview"]);
+    // THEN no change call reached the simulator and the instance is as it was
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-api-01"), []);
+    const after = sim.getState().instances.find((i) => i.instanceId === "i-demo-api-01");
+    assert.equal(after?.internetMaxBandwidthOut, before?.internetMaxBandwidthOut);
+    assert.equal(after?.status, "Running");
+    // AND the access key secret appears nowhere the engine wrote or printed
+    const exported = JSON.stringify(await project.exportState());
+    for (const [where, text] of [
+      ["exported state", exported],
+      ["backend files", project.rawStateFiles()],
+      ["CLI output", everything(up, destroy)],
+    ] as const) {
+      assert.ok(!text.includes(sim.accessKeySecret), `the secret leaked into the ${where}`);
+    }
+  });
+});
