@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { findResource, PulumiProject, type CliResult } from "../harness/pulumi";
+import { findResource, PulumiProject, startInBackground, type CliResult } from "../harness/pulumi";
 import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
 
 const TYPE = "pulumi-nodejs:dynamic/ecs-spec:InstanceSpec";
@@ -176,4 +176,65 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
       assert.ok(!text.includes(sim.accessKeySecret), `the secret leaked into the ${where}`);
     }
   });
+
+  it("records a half-done apply as a partial failure, and the next up finishes it", async function () {
+    // GIVEN a type + bandwidth change, and a start that the cloud refuses once (no stock)
+    await newProject({ web: { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 } });
+    sim.addFault({ action: "StartInstance", instanceId: "i-demo-web-01", kind: "error", code: "OperationDenied.NoStock", count: 1 });
+    // WHEN applied
+    const failed = await project.up([], { allowFailure: true });
+    // THEN up fails with the cloud's reason, and the instance was started again before reporting
+    assert.notEqual(failed.code, 0);
+    assert.match(everything(failed), /OperationDenied\.NoStock/);
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), [
+      "StopInstance()",
+      "ModifyInstanceSpec(InstanceType)",
+      "StartInstance() OperationDenied.NoStock",
+      "StartInstance()",
+    ]);
+    // AND the state records what really happened: the new type, running, the bandwidth not yet changed
+    const recorded = findResource(await project.exportState(), TYPE, "web");
+    assert.ok(recorded, "the resource is recorded despite the failure");
+    const actual = recorded.outputs?.actual as { instanceType: string; status: string; internetMaxBandwidthOut: number };
+    assert.deepEqual([actual.instanceType, actual.status, actual.internetMaxBandwidthOut], ["ecs.g6.xlarge", "Running", 5]);
+    assert.equal(typeof recorded.outputs?.lastChangeAt, "string");
+
+    // WHEN up runs again
+    sim.clearCalls();
+    await project.up();
+    // THEN only what was left is done, after the cooldown, with no refusal
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["ModifyInstanceSpec(InternetMaxBandwidthOut)"]);
+    const done = findResource(await project.exportState(), TYPE, "web");
+    assert.equal((done?.outputs?.actual as { internetMaxBandwidthOut: number }).internetMaxBandwidthOut, 20);
+  });
+
+  it("finishes an apply killed after its stop: the next up changes the type and starts the instance", async function () {
+    // GIVEN a stack managing a running instance, and a type change for it
+    await newProject({ web: { instanceId: "i-demo-web-01", internetMaxBandwidthOut: 5 } });
+    await project.up();
+    project.writeProgram(programOf({ web: { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge" } }));
+    sim.setTiming({ stopSeconds: 3 });
+    sim.clearCalls();
+    // WHEN `pulumi up` is killed (CLI and provider) right after it stopped the instance
+    const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
+    const deadline = Date.now() + 60_000;
+    while (!sim.calls().some((c) => c.action === "StopInstance") && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    run.kill();
+    await run.exited;
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()"], "killed after the stop, before the type change");
+    sim.setTiming({ stopSeconds: TIMING.stopSeconds });
+    // THEN the next preview plans the rest, including the start
+    project.removeStaleLocks();
+    const preview = await project.preview();
+    assert.match(preview.stdout, /InstanceType ecs\.g6\.large → ecs\.g6\.xlarge[\s\S]*StartInstance/);
+    // AND the next up does it without repeating the stop
+    sim.clearCalls();
+    await project.up();
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["ModifyInstanceSpec(InstanceType)", "StartInstance()"]);
+    const instance = sim.getState().instances.find((i) => i.instanceId === "i-demo-web-01");
+    assert.deepEqual([instance?.instanceType, instance?.status], ["ecs.g6.xlarge", "Running"]);
+  });
 });
+

@@ -3,7 +3,7 @@
  * offline environment: a local file backend, an empty passphrase, no update check and no plugin
  * downloads. Nothing here touches the user's global Pulumi config.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -78,6 +78,19 @@ export class PulumiProject {
       await project.cli(["config", "set", key, value]);
     }
     return project;
+  }
+
+  /** The environment every CLI run of this project gets. */
+  environment(): NodeJS.ProcessEnv {
+    return { ...this.env };
+  }
+
+  /**
+   * Removes the backend's lock files, as an operator does after a killed `pulumi up` on a
+   * file backend (which has no `pulumi cancel`).
+   */
+  removeStaleLocks(): void {
+    fs.rmSync(path.join(this.dir, "state", ".pulumi", "locks"), { recursive: true, force: true });
   }
 
   /** Replaces the program. */
@@ -162,4 +175,29 @@ export interface StateResource {
 /** The resource of `type` named `name` in a checkpoint, or undefined. */
 export function findResource(state: StackDeployment, type: string, name: string): StateResource | undefined {
   return state.deployment.resources?.find((r) => r.type === type && r.urn.endsWith(`::${name}`));
+}
+
+/** A CLI run in the background, in its own process group, so a test can kill it mid-way. */
+export interface BackgroundRun {
+  /** Kills the CLI and every plugin it started (SIGKILL to the process group): an interruption. */
+  kill(): void;
+  /** Settles when the CLI has exited. */
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `pulumi ARGS` in `project` without waiting for it. */
+export function startInBackground(project: PulumiProject, args: readonly string[]): BackgroundRun {
+  const child = spawn(path.join(pulumiBinDir(), "pulumi"), [...args, "--non-interactive"], {
+    cwd: project.dir,
+    env: project.environment(),
+    detached: true,
+    stdio: "ignore",
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    kill: () => {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    },
+    exited,
+  };
 }
