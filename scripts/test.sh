@@ -8,8 +8,8 @@ bin_dir="$(bash scripts/setup.sh | tail -n 1)"
 export PULUMI_ECS_SPEC_PULUMI_BIN="$bin_dir"
 echo "test: pulumi $("$bin_dir/pulumi" version) from $bin_dir"
 
-echo "test: type-checking the examples"
-npx tsc -p examples/tsconfig.json --noEmit
+echo "test: type-checking and compiling the examples"
+npx tsc -p examples/tsconfig.json
 
 npx mocha --reporter ./scripts/mocha-reporter.js \
   'dist/test/unit/**/*.test.js' \

@@ -158,6 +158,13 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     await newProject({ api: { instanceId: "i-demo-api-01", internetMaxBandwidthOut: 30 } });
     const up = await project.up();
     const before = sim.getState().instances.find((i) => i.instanceId === "i-demo-api-01");
+    // AND its serialized provider is the tiny loader, the same text for every resource, with no credential
+    const applied = await project.exportState();
+    const providerText = findResource(applied, TYPE, "api")?.inputs?.__provider;
+    assert.equal(typeof providerText, "string");
+    assert.ok((providerText as string).length < 4000, `the serialized provider stays tiny (${(providerText as string).length} chars)`);
+    assert.match(providerText as string, /require\("pulumi-ecs-spec\/runtime"\)/);
+    assert.ok(!(providerText as string).includes(sim.accessKeyId), "no access key id in the serialized provider");
     sim.clearCalls();
     // WHEN destroyed
     const destroy = await project.cli(["destroy", "--yes", "--skip-preview"]);

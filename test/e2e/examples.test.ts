@@ -1,0 +1,79 @@
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { PulumiProject, REPO_ROOT } from "../harness/pulumi";
+import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
+
+const COOLDOWN_SECONDS = 3;
+
+/** `Action(items)` of the calls that change `instanceId`, in order. */
+function changeCalls(calls: readonly CallLogEntry[], instanceId: string): string[] {
+  return calls
+    .filter((c) => ["ModifyInstanceSpec", "StopInstance", "StartInstance"].includes(c.action) && c.params.InstanceId === instanceId)
+    .map((c) => {
+      const items = Object.keys(c.params)
+        .filter((k) => !["InstanceId", "ClientToken", "RegionId", "ForceStop", "Async"].includes(k))
+        .sort()
+        .map((k) => (k === "StoppedMode" ? `${k}=${c.params[k]}` : k));
+      return `${c.action}(${items.join(",")})${c.code ? " " + c.code : ""}`;
+    });
+}
+
+describe("examples/ run against the simulator through the real pulumi CLI", function () {
+  let sim: RunningSimulator;
+  let project: PulumiProject | undefined;
+
+  beforeEach(async function () {
+    sim = await startSimulator({ port: 0, timing: { cooldownSeconds: COOLDOWN_SECONDS, stopSeconds: 0.5, startSeconds: 0.5 }, quiet: true });
+  });
+  afterEach(async function () {
+    project?.remove();
+    await sim.close();
+  });
+
+  /** Brings the compiled example up in a fresh stack and returns its stack outputs. */
+  async function upExample(name: string): Promise<Record<string, unknown>> {
+    const compiled = path.join(REPO_ROOT, "dist", "examples", name, "index.js");
+    project = await PulumiProject.create(`example-${name}`, {
+      program: `module.exports = require(${JSON.stringify(compiled)});\n`,
+      config: { "alicloud:region": sim.regionId, cooldownSeconds: String(COOLDOWN_SECONDS) },
+      env: { PULUMI_ECS_SPEC_ENDPOINT: sim.url, ALIBABA_CLOUD_ACCESS_KEY_ID: sim.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: sim.accessKeySecret },
+    });
+    await project.up();
+    await project.preview(["--expect-no-changes"]);
+    return JSON.parse((await project.cli(["stack", "output", "--json"])).stdout) as Record<string, unknown>;
+  }
+
+  it("single-resize: one stop (StopCharging), the type, one start", async function () {
+    const outputs = await upExample("single-resize");
+    assert.deepEqual(outputs, { instanceType: "ecs.g6.xlarge", status: "Running" });
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), [
+      "StopInstance(StoppedMode=StopCharging)",
+      "ModifyInstanceSpec(InstanceType)",
+      "StartInstance()",
+    ]);
+  });
+
+  it("temporary-bandwidth: the bandwidth and the window, one item per call, a cooldown apart, no stop", async function () {
+    const outputs = await upExample("temporary-bandwidth");
+    assert.equal(outputs.bandwidthOut, 20);
+    const calls = sim.calls().filter((c) => c.action === "ModifyInstanceSpec");
+    assert.deepEqual(changeCalls(calls, "i-demo-api-01").sort(), [
+      "ModifyInstanceSpec(InternetMaxBandwidthOut)",
+      "ModifyInstanceSpec(Temporary.EndTime,Temporary.InternetMaxBandwidthOut,Temporary.StartTime)",
+    ]);
+    assert.ok(calls[1].atMs - calls[0].atMs >= COOLDOWN_SECONDS * 1000, "the cooldown separates the two calls");
+    assert.deepEqual(sim.calls().filter((c) => c.code).map((c) => c.code), []);
+  });
+
+  it("fleet: every worker resized, the stopped batch instance changed without being started", async function () {
+    const outputs = await upExample("fleet");
+    assert.deepEqual(outputs.fleet, [
+      "i-demo-worker-01: ecs.c6.xlarge Running out 10",
+      "i-demo-worker-02: ecs.c6.xlarge Running out 10",
+    ]);
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-batch-01"), ["ModifyInstanceSpec(InstanceType)"]);
+    const batch = sim.getState().instances.find((i) => i.instanceId === "i-demo-batch-01");
+    assert.deepEqual([batch?.status, batch?.pendingInstanceType], ["Stopped", "ecs.g6.2xlarge"], "the new type shows at its next start");
+    assert.deepEqual(sim.calls().filter((c) => c.code).map((c) => `${c.action} ${c.code}`), []);
+  });
+});
