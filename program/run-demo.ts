@@ -90,7 +90,13 @@ async function main(): Promise<void> {
     await run(pulumi, ["stack", "init", STACK, "--non-interactive"], env, { quiet: true });
     if (sim) {
       await run(pulumi, ["config", "set", "alicloud:region", sim.regionId, "--stack", STACK], env, { quiet: true });
-      await run(pulumi, ["config", "set", "cooldownSeconds", String(DEMO_TIMING.cooldownSeconds), "--stack", STACK], env, { quiet: true });
+      for (const [key, value] of [
+        ["cooldownSeconds", DEMO_TIMING.cooldownSeconds],
+        ["stopSeconds", DEMO_TIMING.stopSeconds],
+        ["startSeconds", DEMO_TIMING.startSeconds],
+      ] as const) {
+        await run(pulumi, ["config", "set", key, String(value), "--stack", STACK], env, { quiet: true });
+      }
     }
     console.log("\ndemo: pulumi preview --diff  (what a pull request shows)\n");
     await run(pulumi, ["preview", "--diff", "--stack", STACK, "--non-interactive"], env);

@@ -67,6 +67,11 @@ export interface InstanceSpecArgs {
   cooldownSeconds?: pulumi.Input<number>;
   /** Give up an apply after this many seconds (the engine ignores `customTimeouts` for dynamic resources). Default 3600. */
   timeoutSeconds?: pulumi.Input<number>;
+  /**
+   * How long a stop and a start of this instance take, in seconds (default 45 each, typical on
+   * Alibaba Cloud). Only the plan's estimates and the timing of a stop that overlaps a cooldown use them.
+   */
+  estimates?: pulumi.Input<{ stopSeconds?: pulumi.Input<number>; startSeconds?: pulumi.Input<number> }>;
   /** The ECS endpoint, e.g. `https://ecs.cn-hangzhou.aliyuncs.com` (default) or a simulator's `http://127.0.0.1:PORT`. */
   endpoint?: pulumi.Input<string>;
   /** A named profile of the Alibaba Cloud CLI config (`~/.aliyun/config.json`) to take credentials from. */

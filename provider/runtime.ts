@@ -12,7 +12,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { isDeepStrictEqual } from "node:util";
-import { apply, ApplyError, createEcsClient, describePlan, parseDesiredSpec, plan, type AppliedStep, type DesiredSpec, type EcsApi, type InstanceSnapshot, type PlanContext, type TemporaryBandwidth } from "./engine";
+import { apply, ApplyError, createEcsClient, describePlan, parseDesiredSpec, plan, type AppliedStep, type DesiredSpec, type EcsApi, type Estimates, type InstanceSnapshot, type PlanContext, type TemporaryBandwidth } from "./engine";
 
 /** The placeholder Pulumi passes for values not known yet during preview. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -25,8 +25,8 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
  */
 const EXPECTED_STATUS_KEY = "__expectedStatus";
 
-/** Inputs that belong to the Pulumi resource, not to the desired spec. */
-const CONNECTION_KEYS = ["endpoint", "credentialsProfile"] as const;
+/** Inputs that belong to the Pulumi resource (how to connect, what to expect), not to the desired spec. */
+const CONNECTION_KEYS = ["endpoint", "credentialsProfile", "estimates"] as const;
 /** Properties the provider computes; never user input. */
 const COMPUTED_KEYS = ["actual", "lastChangeAt", "lastApply", "plan", "engineState", "__provider", EXPECTED_STATUS_KEY] as const;
 
@@ -102,6 +102,15 @@ interface EngineState {
   stoppedByEngine?: boolean;
 }
 
+/** The `estimates` input: how long a stop and a start take for this instance (plan and progress only). */
+function estimatesOf(inputs: Record<string, unknown>): Partial<Estimates> {
+  const e = (inputs.estimates ?? {}) as Record<string, unknown>;
+  const out: { stopSeconds?: number; startSeconds?: number } = {};
+  if (typeof e.stopSeconds === "number" && e.stopSeconds >= 0) out.stopSeconds = e.stopSeconds;
+  if (typeof e.startSeconds === "number" && e.startSeconds >= 0) out.startSeconds = e.startSeconds;
+  return out;
+}
+
 function dateOrUndefined(value: unknown): Date | undefined {
   return typeof value === "string" && !Number.isNaN(Date.parse(value)) ? new Date(value) : undefined;
 }
@@ -134,6 +143,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
   const sameAsBefore = (key: string) => olds[key] !== undefined && isDeepStrictEqual(olds[key], news[key]);
   const result = plan(actual, desired, {
     now: new Date(),
+    estimates: estimatesOf(news),
     startWhenDone,
     appliedTemporaryBandwidth: sameAsBefore("temporaryBandwidth") ? desired.temporaryBandwidth : undefined,
     pendingInstanceType: sameAsBefore("instanceType") && actual.status === "Stopped" && !startWhenDone ? desired.instanceType : undefined,
@@ -170,7 +180,7 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Rec
   const actual = await api.describeInstance(parsed.value.instanceId, { knownHasLocalDisks: false });
   if (!actual) return { changes: true };
   const startWhenDone = news[EXPECTED_STATUS_KEY] === "Running" && (actual.status === "Stopped" || actual.status === "Stopping");
-  const result = plan(actual, parsed.value, { now: new Date(), startWhenDone, ...recordedContext(olds) });
+  const result = plan(actual, parsed.value, { now: new Date(), estimates: estimatesOf(news), startWhenDone, ...recordedContext(olds) });
   const settingsChanged = [...new Set([...Object.keys(specInputs(olds)), ...Object.keys(raw), ...CONNECTION_KEYS])].some(
     (k) => !isDeepStrictEqual(olds[k], news[k]),
   );
@@ -213,6 +223,7 @@ async function run(id: string | undefined, inputs: Record<string, unknown>, olds
       appliedTemporaryBandwidth: recorded.appliedTemporaryBandwidth,
       pendingInstanceType: recorded.pendingInstanceType,
       startWhenDone: engineState.stoppedByEngine === true || inputs[EXPECTED_STATUS_KEY] === "Running",
+      timing: estimatesOf(inputs),
       onProgress: (e) => {
         if (e.type !== "plan") console.log(`[${desired.instanceId}] ${e.message}`);
       },

@@ -1,0 +1,766 @@
+/**
+ * Benchmark: the real engine (`apply`) against the simulator over loopback, through the real
+ * client (`@alicloud/pop-core`), with compressed simulator time. For each fixed scenario it measures
+ * wall time, downtime, API calls and refused calls, and compares wall time and downtime with the
+ * physical minimum the API rules allow (see bench/README.md for the formulas and the method).
+ *
+ *   npx tsc -p tsconfig.json && npm run bench -- [--cooldown 6] [--stop 2] [--start 2] [--poll S]
+ *       [--margin S] [--estimates sim|default] [--only 1,4,7] [--out FILE] [--verbose]
+ *
+ * Exit status: 1 when a scenario fails outright (apply threw, wrong end state, or a re-run changed
+ * something), 2 on bad flags; never because of speed.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import {
+  apply,
+  createEcsClient,
+  describePlan,
+  parseDesiredSpec,
+  type ApplyOptions,
+  type ApplyResult,
+  type ApplyTiming,
+  type DesiredSpec,
+  type DesiredSpecInput,
+  type EcsApi,
+} from "../provider/engine";
+import { startSimulator, type CallLogEntry, type FaultSpec, type RunningSimulator, type SimInstance } from "../simulator/index";
+
+// ------------------------------------------------------------------------------------------ flags
+
+interface Flags {
+  /** Simulator cooldown after each successful ModifyInstanceSpec, s. */
+  cooldown: number;
+  /** Simulator Running → Stopped duration, s. */
+  stop: number;
+  /** Simulator Stopped → Running duration, s. */
+  start: number;
+  /** Engine poll interval (`timing.pollSeconds`); undefined = the engine's default. */
+  poll?: number;
+  /** Engine cooldown margin (`timing.cooldownMarginSeconds`); undefined = the engine's default. */
+  margin?: number;
+  /** `sim`: tell the planner the simulator's stop/start durations; `default`: the engine's 45 s/45 s/5 s. */
+  estimates: "sim" | "default";
+  /** Scenario numbers to run; undefined = all. */
+  only?: number[];
+  /** Where results.json goes. */
+  out: string;
+  /** Print the engine's progress events. */
+  verbose: boolean;
+}
+
+const USAGE = `usage: npm run bench -- [flags]
+  --cooldown S        simulator cooldown after each spec change, seconds (default 6)
+  --stop S            simulator stop duration, seconds (default 2)
+  --start S           simulator start duration, seconds (default 2)
+  --poll S            engine poll interval (timing.pollSeconds; default: the engine's, 2)
+  --margin S          engine cooldown margin (timing.cooldownMarginSeconds; default: the engine's, 1)
+  --estimates MODE    sim (default): the planner's stop/start estimates = the simulator's durations;
+                      default: the engine's built-in estimates (45 s stop, 45 s start, 5 s modify)
+  --only 1,4,7        run only these scenarios
+  --out FILE          results JSON (default dist/bench/results.json)
+  --verbose           print the engine's progress events
+  -h, --help          this text`;
+
+function parseFlags(argv: readonly string[]): Flags {
+  const f: Flags = { cooldown: 6, stop: 2, start: 2, estimates: "sim", out: join(__dirname, "results.json"), verbose: false };
+  const num = (name: string, v: string | undefined, min = 0): number => {
+    const n = Number(v);
+    if (v === undefined || v === "" || !Number.isFinite(n) || n < min) throw new Error(`${name} needs a number >= ${min}, got ${v ?? "nothing"}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    let value: string | undefined;
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const next = () => value ?? argv[++i];
+    switch (arg) {
+      case "--cooldown":
+        f.cooldown = num(arg, next());
+        break;
+      case "--stop":
+        f.stop = num(arg, next());
+        break;
+      case "--start":
+        f.start = num(arg, next());
+        break;
+      case "--poll":
+        f.poll = num(arg, next(), 0.01);
+        break;
+      case "--margin":
+        f.margin = num(arg, next());
+        break;
+      case "--estimates": {
+        const v = next();
+        if (v !== "sim" && v !== "default") throw new Error(`--estimates is sim or default, got ${v ?? "nothing"}`);
+        f.estimates = v;
+        break;
+      }
+      case "--only": {
+        const v = next() ?? "";
+        const ids = v.split(",").map((x) => Number(x.trim()));
+        if (ids.length === 0 || ids.some((x) => !Number.isInteger(x) || x < 1 || x > SCENARIOS.length)) {
+          throw new Error(`--only takes scenario numbers 1-${SCENARIOS.length}, comma-separated, got ${v}`);
+        }
+        f.only = ids;
+        break;
+      }
+      case "--out":
+        f.out = resolve(next() ?? "");
+        break;
+      case "--verbose":
+        f.verbose = true;
+        break;
+      case "-h":
+      case "--help":
+        console.log(USAGE);
+        process.exit(0);
+      default:
+        throw new Error(`unknown flag ${arg}`);
+    }
+  }
+  return f;
+}
+
+// -------------------------------------------------------------------------------- the minimum
+
+interface SimTiming {
+  /** Cooldown C, s. */
+  readonly C: number;
+  /** Stop S, s. */
+  readonly S: number;
+  /** Start T, s. */
+  readonly T: number;
+}
+
+interface Minimum {
+  readonly wall: number;
+  readonly downtime: number;
+  /** The formula, for the table's footnote and results.json. */
+  readonly wallFormula: string;
+  readonly downtimeFormula: string;
+}
+
+/**
+ * The least wall time and downtime the API rules allow for `n` single-item changes, `typeOnRunning`
+ * when one of them is a type change on a Running instance (it must be Stopped for it and Running
+ * again at the end). ModifyInstanceSpec itself is instantaneous in the simulator; network time is 0.
+ *
+ * - Every change after the first waits for the previous one's cooldown: (n−1)·C.
+ * - The type change needs a stop before and a start after. Stop/start are not blocked by the
+ *   cooldown, so a stop that follows another change can run inside that change's cooldown (only
+ *   max(0, S−C) of it is exposed), and a start that is followed by another change runs inside the
+ *   type change's cooldown (only max(0, T−C) exposed). The type goes at the position p that
+ *   exposes the least; p = 0 exposes all of S, p = n−1 all of T.
+ * - Downtime: stop + start (S + T); nothing can overlap it, since the type change needs Stopped.
+ */
+export function minimum(n: number, typeOnRunning: boolean, t: SimTiming): Minimum {
+  const { C, S, T } = t;
+  if (n === 0) return { wall: 0, downtime: 0, wallFormula: "0 (nothing to change)", downtimeFormula: "0" };
+  if (!typeOnRunning) {
+    return {
+      wall: (n - 1) * C,
+      downtime: 0,
+      wallFormula: n === 1 ? "0 (one instantaneous call)" : `(n−1)·C = ${n - 1}·${C}`,
+      downtimeFormula: "0 (no stop needed)",
+    };
+  }
+  let best = Infinity;
+  for (let p = 0; p < n; p++) {
+    const stopExposed = p > 0 ? Math.max(0, S - C) : S;
+    const startExposed = p < n - 1 ? Math.max(0, T - C) : T;
+    best = Math.min(best, (n - 1) * C + stopExposed + startExposed);
+  }
+  const wallFormula =
+    n === 1
+      ? `S+T = ${S}+${T}`
+      : n === 2
+        ? `C + min(S+max(0,T−C), T+max(0,S−C)) = ${C}+${best - C}`
+        : `(n−1)·C + max(0,S−C) + max(0,T−C) = ${n - 1}·${C}+${best - (n - 1) * C}`;
+  return { wall: best, downtime: S + T, wallFormula, downtimeFormula: `S+T = ${S}+${T}` };
+}
+
+// ------------------------------------------------------------------------------------ scenarios
+
+/** Temporary window starting in an hour, whole seconds (it never becomes active during the run). */
+function futureWindow(out: number) {
+  const start = Math.ceil(Date.now() / 1000) * 1000 + 3600_000;
+  const s = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return { startTime: s(start), endTime: s(start + 3600_000), internetMaxBandwidthOut: out };
+}
+
+interface Expected {
+  readonly status: "Running" | "Stopped";
+  /** The type DescribeInstances shows at the end. */
+  readonly instanceType: string;
+  /** A type accepted while Stopped, shown after the next start. */
+  readonly pendingInstanceType?: string;
+  readonly out: number;
+  readonly in: number;
+  /** The temporary window the instance must carry at the end. */
+  readonly temporaryOut?: number;
+}
+
+interface Prepared {
+  /** The desired spec input (regionId, cooldownSeconds and timeoutSeconds are added). */
+  readonly desired: Partial<DesiredSpecInput> & { instanceId: string };
+  /** Extra apply options (recorded state of an earlier run). */
+  readonly options?: Partial<ApplyOptions>;
+}
+
+interface Scenario {
+  readonly id: number;
+  readonly name: string;
+  readonly instanceId: string;
+  /** Single-item changes the scenario needs (type, bandwidth, temporary window). */
+  readonly items: number;
+  /** One of the items is a type change on a Running instance. */
+  readonly typeOnRunning: boolean;
+  readonly faults?: readonly FaultSpec[];
+  /** A re-run: no ModifyInstanceSpec/StopInstance/StartInstance may be sent. */
+  readonly readsOnly?: boolean;
+  /** Runs before the measured apply (not measured); returns the desired spec and options. */
+  readonly prepare: (ctx: { sim: RunningSimulator; api: EcsApi; run: Runner }) => Promise<Prepared>;
+  readonly expected: Expected;
+}
+
+type Runner = (desired: Prepared["desired"], options?: Partial<ApplyOptions>) => Promise<ApplyResult>;
+
+const WEB = "i-demo-web-01";
+const BATCH = "i-demo-batch-01";
+const WEB_BEFORE = { instanceType: "ecs.g6.large", out: 5, in: 100 };
+const FULL = (w: ReturnType<typeof futureWindow>) => ({
+  instanceId: WEB,
+  instanceType: "ecs.g6.xlarge",
+  internetMaxBandwidthOut: 20,
+  temporaryBandwidth: w,
+});
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    id: 1,
+    name: "bandwidth out (running)",
+    instanceId: WEB,
+    items: 1,
+    typeOnRunning: false,
+    prepare: async () => ({ desired: { instanceId: WEB, internetMaxBandwidthOut: 20 } }),
+    expected: { status: "Running", instanceType: WEB_BEFORE.instanceType, out: 20, in: WEB_BEFORE.in },
+  },
+  {
+    id: 2,
+    name: "bandwidth out+in (running)",
+    instanceId: WEB,
+    items: 1,
+    typeOnRunning: false,
+    prepare: async () => ({ desired: { instanceId: WEB, internetMaxBandwidthOut: 20, internetMaxBandwidthIn: 150 } }),
+    expected: { status: "Running", instanceType: WEB_BEFORE.instanceType, out: 20, in: 150 },
+  },
+  {
+    id: 3,
+    name: "type (running)",
+    instanceId: WEB,
+    items: 1,
+    typeOnRunning: true,
+    prepare: async () => ({ desired: { instanceId: WEB, instanceType: "ecs.g6.xlarge" } }),
+    expected: { status: "Running", instanceType: "ecs.g6.xlarge", out: WEB_BEFORE.out, in: WEB_BEFORE.in },
+  },
+  {
+    id: 4,
+    name: "type + bandwidth (running)",
+    instanceId: WEB,
+    items: 2,
+    typeOnRunning: true,
+    prepare: async () => ({ desired: { instanceId: WEB, instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 } }),
+    expected: { status: "Running", instanceType: "ecs.g6.xlarge", out: 20, in: WEB_BEFORE.in },
+  },
+  {
+    id: 5,
+    name: "type + bw + temp window (running)",
+    instanceId: WEB,
+    items: 3,
+    typeOnRunning: true,
+    prepare: async () => ({ desired: FULL(futureWindow(50)) }),
+    expected: { status: "Running", instanceType: "ecs.g6.xlarge", out: 20, in: WEB_BEFORE.in, temporaryOut: 50 },
+  },
+  {
+    id: 6,
+    name: "type (stopped, stays stopped)",
+    instanceId: BATCH,
+    items: 1,
+    typeOnRunning: false,
+    prepare: async () => ({ desired: { instanceId: BATCH, instanceType: "ecs.g6.2xlarge" } }),
+    expected: { status: "Stopped", instanceType: "ecs.g6.xlarge", pendingInstanceType: "ecs.g6.2xlarge", out: 0, in: 10 },
+  },
+  {
+    id: 7,
+    name: "as 4 + InternalError + Throttling.User",
+    instanceId: WEB,
+    items: 2,
+    typeOnRunning: true,
+    faults: [
+      { action: "ModifyInstanceSpec", kind: "error", code: "InternalError" },
+      { action: "ModifyInstanceSpec", kind: "error", code: "Throttling.User" },
+    ],
+    prepare: async () => ({ desired: { instanceId: WEB, instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 } }),
+    expected: { status: "Running", instanceType: "ecs.g6.xlarge", out: 20, in: WEB_BEFORE.in },
+  },
+  {
+    id: 8,
+    name: "re-run of 5 after completion (no-op)",
+    instanceId: WEB,
+    items: 0,
+    typeOnRunning: false,
+    readsOnly: true,
+    // Scenario 5 runs first (not measured); the re-run gets what the provider records in its state.
+    prepare: async ({ run }) => {
+      const desired = FULL(futureWindow(50));
+      const r = await run(desired);
+      return {
+        desired,
+        options: {
+          ...(r.lastChangeAt ? { lastChangeAt: r.lastChangeAt } : {}),
+          ...(r.appliedTemporaryBandwidth ? { appliedTemporaryBandwidth: r.appliedTemporaryBandwidth } : {}),
+          ...(r.pendingInstanceType ? { pendingInstanceType: r.pendingInstanceType } : {}),
+        },
+      };
+    },
+    expected: { status: "Running", instanceType: "ecs.g6.xlarge", out: 20, in: WEB_BEFORE.in, temporaryOut: 50 },
+  },
+];
+
+// -------------------------------------------------------------------------------- measurement
+
+const CHANGE_ACTIONS = new Set(["ModifyInstanceSpec", "StopInstance", "StartInstance"]);
+const SAMPLE_MS = 20;
+
+interface Sample {
+  readonly t: number;
+  readonly status: string;
+  readonly transitionAtMs?: number;
+}
+
+/**
+ * Samples the instance's status from the simulator's state (in process, no API call, so the call
+ * log stays the engine's alone) every SAMPLE_MS.
+ */
+function startSampler(sim: RunningSimulator, id: string): { stop: () => Sample[] } {
+  const samples: Sample[] = [];
+  const take = () => {
+    const inst = sim.getState().instances.find((i) => i.instanceId === id);
+    if (!inst) return;
+    samples.push({ t: Date.now(), status: inst.status, ...(inst.transition ? { transitionAtMs: inst.transition.atMs } : {}) });
+  };
+  take();
+  const timer = setInterval(take, SAMPLE_MS);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      take();
+      return samples;
+    },
+  };
+}
+
+interface DowntimeMeasure {
+  /** Σ of intervals with a non-Running status; edges exact (see README). Seconds. */
+  readonly seconds: number;
+  /** Σ of sample intervals with a non-Running status (±SAMPLE_MS per edge). Seconds. */
+  readonly sampledSeconds: number;
+  /** Σ of (StartInstance call + T) − StopInstance call, from the call log alone. Seconds. */
+  readonly logSeconds: number;
+  /** StopInstance call until the engine's first DescribeInstances answer that showed Running. Seconds. */
+  readonly engineObservedSeconds: number;
+  /** Time in status Stopped (the part the engine can shorten: poll lag, waits, retries). Seconds. */
+  readonly stoppedIdleSeconds: number;
+}
+
+function measureDowntime(samples: readonly Sample[], calls: readonly CallLogEntry[], t: SimTiming, wasRunning: boolean): DowntimeMeasure {
+  const zero = { seconds: 0, sampledSeconds: 0, logSeconds: 0, engineObservedSeconds: 0, stoppedIdleSeconds: 0 };
+  if (!wasRunning) return zero;
+  const ok = calls.filter((c) => c.httpStatus === 200);
+  const stops = ok.filter((c) => c.action === "StopInstance");
+  const starts = ok.filter((c) => c.action === "StartInstance");
+
+  // Sampled: every sample interval that starts in a non-Running status counts.
+  let sampled = 0;
+  let stoppedIdle = 0;
+  for (let i = 0; i + 1 < samples.length; i++) {
+    const dt = samples[i + 1]!.t - samples[i]!.t;
+    if (samples[i]!.status !== "Running") sampled += dt;
+    if (samples[i]!.status === "Stopped") stoppedIdle += dt;
+  }
+
+  // Exact edges: each down interval starts at the StopInstance call that caused it (the simulator
+  // turns the instance Stopping at that instant) and ends at the Starting → Running transition time
+  // the simulator itself scheduled (read from a sample taken while Starting).
+  let exact = 0;
+  let downSince: number | undefined;
+  let runningAt: number | undefined;
+  for (const s of samples) {
+    if (s.status !== "Running" && downSince === undefined) {
+      const stop = [...stops].reverse().find((c) => c.atMs <= s.t);
+      downSince = stop ? stop.atMs : s.t;
+    }
+    if (s.status === "Starting" && s.transitionAtMs !== undefined) runningAt = s.transitionAtMs;
+    if (s.status === "Running" && downSince !== undefined) {
+      exact += (runningAt ?? s.t) - downSince;
+      downSince = undefined;
+      runningAt = undefined;
+    }
+  }
+  if (downSince !== undefined) exact += samples.at(-1)!.t - downSince; // still down at the end (a failure)
+
+  // From the call log alone: pair each stop with the next start.
+  let log = 0;
+  for (const stop of stops) {
+    const start = starts.find((c) => c.atMs >= stop.atMs);
+    log += start ? start.atMs + t.T * 1000 - stop.atMs : 0;
+  }
+
+  // What the engine saw: StopInstance until the first DescribeInstances answer showing Running.
+  let observed = 0;
+  for (const stop of stops) {
+    const seen = ok.find((c) => c.action === "DescribeInstances" && c.atMs > stop.atMs && statusIn(c) === "Running");
+    if (seen) observed += seen.atMs - stop.atMs;
+  }
+  return { seconds: exact / 1000, sampledSeconds: sampled / 1000, logSeconds: log / 1000, engineObservedSeconds: observed / 1000, stoppedIdleSeconds: stoppedIdle / 1000 };
+}
+
+function statusIn(c: CallLogEntry): string | undefined {
+  const r = c.response as { Instances?: { Instance?: { Status?: string }[] } } | null;
+  return r?.Instances?.Instance?.[0]?.Status;
+}
+
+/** A one-word label for a change call, e.g. `type ecs.g6.xlarge`, `bw 20/-`, `temp 50`. */
+function label(c: CallLogEntry): string {
+  if (c.action !== "ModifyInstanceSpec") return c.action.replace("Instance", "");
+  if (c.params.InstanceType) return `type ${c.params.InstanceType}`;
+  if (c.params["Temporary.StartTime"]) return `temp ${c.params["Temporary.InternetMaxBandwidthOut"]}`;
+  return `bw ${c.params.InternetMaxBandwidthOut ?? "-"}/${c.params.InternetMaxBandwidthIn ?? "-"}`;
+}
+
+interface ScenarioResult {
+  readonly id: number;
+  readonly name: string;
+  readonly instanceId: string;
+  readonly ok: boolean;
+  readonly failures: string[];
+  readonly warnings: string[];
+  readonly items: number;
+  readonly wallSeconds: number;
+  readonly minimum: Minimum;
+  readonly wallRatio: number | null;
+  readonly wallExcessSeconds: number;
+  readonly downtime: DowntimeMeasure;
+  readonly downtimeRatio: number | null;
+  readonly downtimeExcessSeconds: number;
+  readonly calls: {
+    readonly total: number;
+    readonly change: number;
+    readonly read: number;
+    readonly byAction: Record<string, number>;
+    readonly perItem: { total: number; change: number; read: number } | null;
+    /** Refused by the API, not injected: must be 0. */
+    readonly refused: number;
+    /** Answered by an injected fault. */
+    readonly injected: number;
+    readonly refusedCodes: string[];
+    readonly injectedCodes: string[];
+  };
+  /** The change calls in order, with their time from the start of apply. */
+  readonly timeline: { atSeconds: number; call: string; code?: string }[];
+  /** Gaps between consecutive successful ModifyInstanceSpec calls, s (≥ C by the rules). */
+  readonly modifyGapsSeconds: number[];
+  /** The engine's first plan and its own estimates. */
+  readonly plan: { lines: string[]; expectedDurationSeconds?: number; expectedDowntimeSeconds?: number };
+  readonly retries: number;
+  readonly error?: string;
+}
+
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function runScenario(sc: Scenario, flags: Flags): Promise<ScenarioResult> {
+  const t: SimTiming = { C: flags.cooldown, S: flags.stop, T: flags.start };
+  const sim = await startSimulator({
+    port: 0,
+    quiet: true,
+    timing: { cooldownSeconds: t.C, stopSeconds: t.S, startSeconds: t.T, tokenProcessingSeconds: 0 },
+  });
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  let retries = 0;
+  try {
+    const api = createEcsClient({
+      regionId: sim.regionId,
+      endpoint: sim.url,
+      credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
+    });
+    const timing: Partial<ApplyTiming> = {
+      ...(flags.estimates === "sim" ? { stopSeconds: t.S, startSeconds: t.T, modifySeconds: 0 } : {}),
+      ...(flags.poll !== undefined ? { pollSeconds: flags.poll } : {}),
+      ...(flags.margin !== undefined ? { cooldownMarginSeconds: flags.margin } : {}),
+    };
+    const toDesired = (d: Prepared["desired"]): DesiredSpec => {
+      const r = parseDesiredSpec({ regionId: sim.regionId, cooldownSeconds: t.C, timeoutSeconds: 900, ...d });
+      if (!r.ok) throw new Error(`bad desired spec: ${JSON.stringify(r.failures)}`);
+      return r.value;
+    };
+    const run: Runner = (d, o = {}) =>
+      apply({
+        api,
+        desired: toDesired(d),
+        timing,
+        onProgress: (e) => {
+          if (e.type === "retrying") retries++;
+          if (flags.verbose) process.stderr.write(`    [${sc.id}] ${e.message.split("\n").join("\n    ")}\n`);
+        },
+        ...o,
+      });
+
+    const prepared = await sc.prepare({ sim, api, run });
+    retries = 0;
+    const before = sim.getState().instances.find((i) => i.instanceId === sc.instanceId)!;
+    const wasRunning = before.status === "Running";
+    sim.clearCalls();
+    for (const f of sc.faults ?? []) sim.addFault(f);
+
+    const sampler = startSampler(sim, sc.instanceId);
+    const t0 = Date.now();
+    let result: ApplyResult | undefined;
+    let error: string | undefined;
+    try {
+      result = await run(prepared.desired, prepared.options);
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+      failures.push(`apply failed: ${error.split("\n")[0]}`);
+    }
+    const t1 = Date.now();
+    const samples = sampler.stop();
+    const calls = sim.calls().filter((c) => c.atMs >= t0 - 1);
+
+    // End state, from the simulator's own state (not from what the engine believes).
+    const after = sim.getState().instances.find((i) => i.instanceId === sc.instanceId)!;
+    checkEndState(sc.expected, after, failures);
+    if (!wasRunning && samples.some((s) => s.status !== before.status)) {
+      failures.push(`the instance was ${before.status} and did not stay so (saw ${[...new Set(samples.map((s) => s.status))].join(", ")})`);
+    }
+    const changeCalls = calls.filter((c) => CHANGE_ACTIONS.has(c.action));
+    if (sc.readsOnly && changeCalls.length > 0) {
+      failures.push(`a re-run must only read, but sent ${changeCalls.map(label).join(", ")}`);
+    }
+    const okModifies = calls.filter((c) => c.action === "ModifyInstanceSpec" && c.httpStatus === 200);
+    if (!sc.readsOnly && okModifies.length !== sc.items) {
+      warnings.push(`${okModifies.length} successful ModifyInstanceSpec calls for ${sc.items} item(s)`);
+    }
+
+    const refused = calls.filter((c) => c.httpStatus !== 200 && !c.fault);
+    const injected = calls.filter((c) => c.fault !== undefined);
+    if (refused.length > 0) warnings.push(`refused calls: ${refused.map((c) => `${c.action} ${c.code ?? c.httpStatus}`).join(", ")}`);
+    if (sc.faults && injected.length !== sc.faults.length) {
+      warnings.push(`${injected.length} injected faults hit, ${sc.faults.length} expected`);
+    }
+
+    const byAction: Record<string, number> = {};
+    for (const c of calls) byAction[c.action] = (byAction[c.action] ?? 0) + 1;
+    const change = changeCalls.length;
+    const read = calls.length - change;
+    const min = minimum(sc.items, sc.typeOnRunning, t);
+    const wall = (t1 - t0) / 1000;
+    const down = measureDowntime(samples, calls, t, wasRunning);
+    const modTimes = okModifies.map((c) => c.atMs);
+    return {
+      id: sc.id,
+      name: sc.name,
+      instanceId: sc.instanceId,
+      ok: failures.length === 0,
+      failures,
+      warnings,
+      items: sc.items,
+      wallSeconds: round(wall, 3),
+      minimum: min,
+      wallRatio: min.wall > 0 ? round(wall / min.wall, 3) : null,
+      wallExcessSeconds: round(wall - min.wall, 3),
+      downtime: {
+        seconds: round(down.seconds, 3),
+        sampledSeconds: round(down.sampledSeconds, 3),
+        logSeconds: round(down.logSeconds, 3),
+        engineObservedSeconds: round(down.engineObservedSeconds, 3),
+        stoppedIdleSeconds: round(down.stoppedIdleSeconds, 3),
+      },
+      downtimeRatio: min.downtime > 0 ? round(down.seconds / min.downtime, 3) : null,
+      downtimeExcessSeconds: round(down.seconds - min.downtime, 3),
+      calls: {
+        total: calls.length,
+        change,
+        read,
+        byAction,
+        perItem: sc.items > 0 ? { total: round(calls.length / sc.items), change: round(change / sc.items), read: round(read / sc.items) } : null,
+        refused: refused.length,
+        injected: injected.length,
+        refusedCodes: refused.map((c) => `${c.action} ${c.code ?? c.httpStatus}`),
+        injectedCodes: injected.map((c) => `${c.action} ${c.code ?? c.fault}`),
+      },
+      timeline: calls
+        .filter((c) => CHANGE_ACTIONS.has(c.action))
+        .map((c) => ({ atSeconds: round((c.atMs - t0) / 1000, 3), call: label(c), ...(c.code ? { code: c.code } : {}) })),
+      modifyGapsSeconds: modTimes.slice(1).map((m, i) => round((m - modTimes[i]!) / 1000, 3)),
+      plan: result
+        ? {
+            lines: describePlan(result.plan),
+            ...(result.plan.kind === "ok"
+              ? { expectedDurationSeconds: result.plan.expectedDurationSeconds, expectedDowntimeSeconds: result.plan.expectedDowntimeSeconds }
+              : {}),
+          }
+        : { lines: [] },
+      retries,
+      ...(error ? { error } : {}),
+    };
+  } finally {
+    await sim.close();
+  }
+}
+
+function checkEndState(x: Expected, inst: SimInstance, failures: string[]): void {
+  const want = (what: string, got: unknown, exp: unknown) => {
+    if (got !== exp) failures.push(`end state: ${what} is ${String(got)}, expected ${String(exp)}`);
+  };
+  want("status", inst.status, x.status);
+  want("instanceType", inst.instanceType, x.instanceType);
+  want("pendingInstanceType", inst.pendingInstanceType ?? undefined, x.pendingInstanceType);
+  want("internetMaxBandwidthOut", inst.internetMaxBandwidthOut, x.out);
+  want("internetMaxBandwidthIn", inst.internetMaxBandwidthIn, x.in);
+  want("temporary window out", inst.temporaryBandwidth?.internetMaxBandwidthOut, x.temporaryOut);
+}
+
+// -------------------------------------------------------------------------------------- output
+
+function table(results: readonly ScenarioResult[]): string {
+  const f = (x: number, d = 2) => x.toFixed(d);
+  const ratio = (r: number | null) => (r === null ? "—" : `${r.toFixed(2)}x`);
+  const header = ["#", "scenario", "result", "wall s", "min s", "wall/min", "+s", "down s", "min s", "down/min", "+s", "calls chg+rd", "per item chg+rd", "refused", "injected"];
+  const rows = results.map((r) => [
+    String(r.id),
+    r.name,
+    r.ok ? (r.warnings.length ? "OK*" : "OK") : "FAIL",
+    f(r.wallSeconds),
+    f(r.minimum.wall),
+    ratio(r.wallRatio),
+    f(r.wallExcessSeconds),
+    f(r.downtime.seconds),
+    f(r.minimum.downtime),
+    ratio(r.downtimeRatio),
+    f(r.downtimeExcessSeconds),
+    `${r.calls.total} = ${r.calls.change}+${r.calls.read}`,
+    r.calls.perItem ? `${f(r.calls.perItem.total, 1)} = ${f(r.calls.perItem.change, 1)}+${f(r.calls.perItem.read, 1)}` : "— (0 items)",
+    String(r.calls.refused),
+    String(r.calls.injected),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => "| " + cells.map((c, i) => (i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |";
+  return [line(header), "|" + widths.map((w, i) => (i === 1 ? ":" : "-") + "-".repeat(w) + (i === 1 ? "-" : ":")).join("|") + "|", ...rows.map(line)].join("\n");
+}
+
+function details(results: readonly ScenarioResult[]): string {
+  const out: string[] = [];
+  for (const r of results) {
+    out.push(
+      `${r.id}. ${r.name}: min wall ${r.minimum.wallFormula}; min downtime ${r.minimum.downtimeFormula}`,
+      `   change calls: ${r.timeline.map((c) => `${c.atSeconds.toFixed(2)}s ${c.call}${c.code ? ` (${c.code})` : ""}`).join(", ") || "none"}`,
+    );
+    if (r.modifyGapsSeconds.length) out.push(`   gaps between spec changes: ${r.modifyGapsSeconds.map((g) => g.toFixed(2)).join(", ")} s`);
+    if (r.downtime.seconds > 0) {
+      out.push(
+        `   downtime ${r.downtime.seconds.toFixed(2)} s (sampled ${r.downtime.sampledSeconds.toFixed(2)}, from log ${r.downtime.logSeconds.toFixed(2)}, ` +
+          `engine saw Running after ${r.downtime.engineObservedSeconds.toFixed(2)}); of it Stopped ${r.downtime.stoppedIdleSeconds.toFixed(2)} s`,
+      );
+    }
+    if (r.retries) out.push(`   retries: ${r.retries}`);
+    for (const w of r.warnings) out.push(`   warning: ${w}`);
+    for (const e of r.failures) out.push(`   FAILURE: ${e}`);
+  }
+  return out.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------- main
+
+async function main(): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(process.argv.slice(2));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const chosen = SCENARIOS.filter((s) => !flags.only || flags.only.includes(s.id));
+  const engineTiming = {
+    pollSeconds: flags.poll ?? "engine default (2)",
+    cooldownMarginSeconds: flags.margin ?? "engine default (1)",
+    estimates: flags.estimates === "sim" ? `stop ${flags.stop} s, start ${flags.start} s, modify 0 s (= simulator)` : "engine default (45 s, 45 s, 5 s)",
+  };
+  console.log(
+    `pulumi-ecs-spec bench: simulator cooldown ${flags.cooldown} s, stop ${flags.stop} s, start ${flags.start} s; ` +
+      `engine poll ${engineTiming.pollSeconds}, cooldown margin ${engineTiming.cooldownMarginSeconds}, estimates ${engineTiming.estimates}`,
+  );
+  const startedAt = new Date();
+  const results: ScenarioResult[] = [];
+  for (const sc of chosen) {
+    process.stderr.write(`  running ${sc.id}/${SCENARIOS.length}: ${sc.name} … `);
+    const t0 = Date.now();
+    let r: ScenarioResult;
+    try {
+      r = await runScenario(sc, flags);
+    } catch (e) {
+      // The harness itself failed (e.g. the preparation run): report the scenario as failed.
+      const msg = e instanceof Error ? e.message : String(e);
+      const min = minimum(sc.items, sc.typeOnRunning, { C: flags.cooldown, S: flags.stop, T: flags.start });
+      r = {
+        id: sc.id, name: sc.name, instanceId: sc.instanceId, ok: false, failures: [`harness: ${msg.split("\n")[0]}`], warnings: [],
+        items: sc.items, wallSeconds: 0, minimum: min, wallRatio: null, wallExcessSeconds: 0,
+        downtime: { seconds: 0, sampledSeconds: 0, logSeconds: 0, engineObservedSeconds: 0, stoppedIdleSeconds: 0 },
+        downtimeRatio: null, downtimeExcessSeconds: 0,
+        calls: { total: 0, change: 0, read: 0, byAction: {}, perItem: null, refused: 0, injected: 0, refusedCodes: [], injectedCodes: [] },
+        timeline: [], modifyGapsSeconds: [], plan: { lines: [] }, retries: 0, error: msg,
+      };
+    }
+    process.stderr.write(`${r.ok ? "ok" : "FAILED"} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    results.push(r);
+  }
+  console.log("");
+  console.log(table(results));
+  console.log("");
+  console.log(details(results));
+  console.log(
+    "\nwall/min, down/min: ratio to the physical minimum (— when the minimum is 0; then +s is the whole cost). " +
+      "chg = ModifyInstanceSpec/StopInstance/StartInstance, rd = Describe*. OK* = passed with a warning.",
+  );
+
+  const doc = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: (await import("node:os")).cpus().length },
+    simulatorTiming: { cooldownSeconds: flags.cooldown, stopSeconds: flags.stop, startSeconds: flags.start },
+    engineTiming,
+    results,
+  };
+  mkdirSync(dirname(flags.out), { recursive: true });
+  writeFileSync(flags.out, JSON.stringify(doc, null, 2) + "\n");
+  console.log(`results: ${flags.out}`);
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    console.log(`FAILED: ${failed.map((r) => `${r.id} (${r.failures.join("; ")})`).join(", ")}`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
