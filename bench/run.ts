@@ -158,7 +158,7 @@ interface Minimum {
  *   exposes the least; p = 0 exposes all of S, p = n−1 all of T.
  * - Downtime: stop + start (S + T); nothing can overlap it, since the type change needs Stopped.
  */
-export function minimum(n: number, typeOnRunning: boolean, t: SimTiming): Minimum {
+function minimum(n: number, typeOnRunning: boolean, t: SimTiming): Minimum {
   const { C, S, T } = t;
   if (n === 0) return { wall: 0, downtime: 0, wallFormula: "0 (nothing to change)", downtimeFormula: "0" };
   if (!typeOnRunning) {
@@ -221,6 +221,8 @@ interface Scenario {
   /** One of the items is a type change on a Running instance. */
   readonly typeOnRunning: boolean;
   readonly faults?: readonly FaultSpec[];
+  /** The scenario this one adds something to (its extra cost is reported). */
+  readonly baseline?: number;
   /** A re-run: no ModifyInstanceSpec/StopInstance/StartInstance may be sent. */
   readonly readsOnly?: boolean;
   /** Runs before the measured apply (not measured); returns the desired spec and options. */
@@ -299,6 +301,7 @@ const SCENARIOS: readonly Scenario[] = [
     id: 7,
     name: "as 4 + InternalError + Throttling.User",
     instanceId: WEB,
+    baseline: 4,
     items: 2,
     typeOnRunning: true,
     faults: [
@@ -402,8 +405,10 @@ function measureDowntime(samples: readonly Sample[], calls: readonly CallLogEntr
   let runningAt: number | undefined;
   for (const s of samples) {
     if (s.status !== "Running" && downSince === undefined) {
+      // Stopping → Stopped is scheduled at (the instant of the stop) + S: that instant exactly.
       const stop = [...stops].reverse().find((c) => c.atMs <= s.t);
-      downSince = stop ? stop.atMs : s.t;
+      downSince =
+        s.status === "Stopping" && s.transitionAtMs !== undefined ? s.transitionAtMs - t.S * 1000 : stop ? stop.atMs : s.t;
     }
     if (s.status === "Starting" && s.transitionAtMs !== undefined) runningAt = s.transitionAtMs;
     if (s.status === "Running" && downSince !== undefined) {
@@ -679,6 +684,14 @@ function details(results: readonly ScenarioResult[]): string {
       );
     }
     if (r.retries) out.push(`   retries: ${r.retries}`);
+    const base = SCENARIOS.find((s) => s.id === r.id)?.baseline;
+    const b = results.find((x) => x.id === base);
+    if (b) {
+      out.push(
+        `   cost over scenario ${b.id}: wall +${(r.wallSeconds - b.wallSeconds).toFixed(2)} s, downtime +${(r.downtime.seconds - b.downtime.seconds).toFixed(2)} s, ` +
+          `calls +${r.calls.total - b.calls.total}`,
+      );
+    }
     for (const w of r.warnings) out.push(`   warning: ${w}`);
     for (const e of r.failures) out.push(`   FAILURE: ${e}`);
   }
@@ -733,6 +746,15 @@ async function main(): Promise<number> {
   console.log(table(results));
   console.log("");
   console.log(details(results));
+  const poll = flags.poll ?? 2;
+  const onGrid = (x: number) => x > 0 && Math.abs(x / poll - Math.round(x / poll)) < 1e-9;
+  if (onGrid(flags.stop) || onGrid(flags.start)) {
+    console.log(
+      `\nnote: stop/start (${flags.stop} s/${flags.start} s) are whole multiples of the engine's poll interval (${poll} s), so the engine's ` +
+        `status polls land just after each transition and the poll lag hardly shows; real transitions are not on the grid ` +
+        `(try --stop 2.5 --start 2.5: up to one poll interval per transition edge).`,
+    );
+  }
   console.log(
     "\nwall/min, down/min: ratio to the physical minimum (— when the minimum is 0; then +s is the whole cost). " +
       "chg = ModifyInstanceSpec/StopInstance/StartInstance, rd = Describe*. OK* = passed with a warning.",

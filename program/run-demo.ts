@@ -43,7 +43,7 @@ function usesRealCloud(): boolean {
 }
 
 function formatCalls(sim: RunningSimulator): string[] {
-  const calls = sim.calls().filter((c) => c.action !== "DescribeInstances" && c.action !== "DescribeDisks");
+  const calls = sim.calls().filter((c) => !c.action.startsWith("Describe"));
   const t0 = calls[0]?.atMs ?? 0;
   return calls.map((c) => {
     const items = Object.entries(c.params)

@@ -92,7 +92,10 @@ export interface ActualSpec {
 export interface AppliedCall {
   action: string;
   params: Record<string, string>;
+  /** The API's RequestId ("" when a lost answer was found already applied). */
   requestId: string;
+  /** `done`, `alreadyApplied` (the answer was lost but the change showed) or `skipped`. */
+  outcome: "done" | "alreadyApplied" | "skipped";
   startedAt: string;
   finishedAt: string;
   attempts: number;
@@ -115,8 +118,10 @@ export class InstanceSpec extends pulumi.dynamic.Resource {
   declare public readonly lastChangeAt: pulumi.Output<string | undefined>;
   /** The calls of the last apply, with their request ids. */
   declare public readonly lastApply: pulumi.Output<AppliedCall[]>;
-  /** The plan shown at preview: one line per call or wait, then expected downtime and duration. */
+  /** The plan shown at preview: the live instance, one line per call or wait, then expected downtime and duration. */
   declare public readonly plan: pulumi.Output<string[]>;
+  /** What `DescribeInstances` cannot show and the next apply must know (temporary window applied, pending type, left stopped). */
+  declare public readonly engineState: pulumi.Output<{ appliedTemporaryBandwidth?: TemporaryBandwidthArgs; pendingInstanceType?: string; stoppedByEngine?: boolean }>;
 
   constructor(name: string, args: InstanceSpecArgs, opts?: pulumi.CustomResourceOptions) {
     const regionId = args.regionId ?? new pulumi.Config("alicloud").get("region");
@@ -130,6 +135,7 @@ export class InstanceSpec extends pulumi.dynamic.Resource {
         lastChangeAt: undefined,
         lastApply: undefined,
         plan: undefined,
+        engineState: undefined,
       },
       opts,
       "ecs-spec",

@@ -109,6 +109,25 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     await project.preview(["--expect-no-changes"]);
   });
 
+  it("fails the preview on bad input, naming the field and the fix, before any API call", async function () {
+    // GIVEN a bandwidth out of range and a window that ends before it starts
+    await newProject({
+      web: {
+        instanceId: "i-demo-web-01",
+        internetMaxBandwidthOut: 300,
+        temporaryBandwidth: { startTime: "2030-01-01T10:00:00Z", endTime: "2030-01-01T08:00:00Z", internetMaxBandwidthOut: 50 },
+      },
+    });
+    // WHEN previewed
+    const preview = await project.preview([], { allowFailure: true });
+    // THEN it fails with every problem and its property, and the simulator saw no call at all
+    assert.notEqual(preview.code, 0);
+    const out = everything(preview);
+    assert.match(out, /property internetMaxBandwidthOut[^\n]*must be at most 100 Mbit\/s; got 300/);
+    assert.match(out, /property temporaryBandwidth\.endTime[^\n]*must be after temporaryBandwidth\.startTime/);
+    assert.deepEqual(sim.calls(), []);
+  });
+
   it("fails the preview with the reason when the plan is refused, before anything is touched", async function () {
     // GIVEN a PrePaid instance, which ModifyInstanceSpec cannot change
     await newProject({ prepaid: { instanceId: "i-demo-prepaid-01", internetMaxBandwidthOut: 20 } });
