@@ -11,6 +11,7 @@ import { EcsApiError, TRANSPORT_CODES } from "../../provider/errors";
 import type { InstanceSnapshot } from "../../provider/model";
 import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
 import type { Clock } from "../../provider/clock";
+import { snapshot } from "../helpers/snapshot";
 
 const T0 = Date.parse("2030-01-01T00:00:00Z");
 const S = 30_000; // stop takes 30 s
@@ -49,21 +50,7 @@ class FakeEcs implements EcsApi {
   private n = 0;
 
   constructor(private clock: FakeClock, over: Partial<InstanceSnapshot> = {}) {
-    this.inst = {
-      instanceId: "i-web",
-      regionId: "cn-hangzhou",
-      zoneId: "cn-hangzhou-h",
-      status: "Running",
-      instanceType: "ecs.g6.large",
-      internetMaxBandwidthOut: 5,
-      internetMaxBandwidthIn: 100,
-      instanceChargeType: "PostPaid",
-      internetChargeType: "PayByTraffic",
-      stoppedMode: "Not-applicable",
-      operationLocks: [],
-      hasLocalDisks: false,
-      ...over,
-    };
+    this.inst = snapshot(over);
   }
   private advance() {
     if (this.transition && this.clock.now() >= this.transition.at) {

@@ -4,23 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { decide, EcsApiError, ERROR_TABLE, TRANSPORT_CODES } from "../../provider/errors";
+import { MODIFY_INSTANCE_SPEC_CODES } from "../helpers/api-table";
 
-/** Every code of shared/api/ModifyInstanceSpec.md's error table. */
-const MODIFY_INSTANCE_SPEC_CODES = [
-  "InvalidInternetChargeType.ValueNotSupported", "InvalidInstanceType.ValueUnauthorized", "InvalidInstanceId.NotFound",
-  "InvalidInstanceType.ValueNotSupported", "InvalidParameter", "InvalidParameter.Mismatch", "CategoryViolation",
-  "InvalidStatus.ValueNotSupported", "InstanceLockedForSecurity", "InternalError", "InvalidAccountStatus.NotEnoughBalance",
-  "ChargeTypeViolation", "OperationDenied", "BandwidthUpgradeDenied.EipBoundInstance", "MissingTemporary.StartTime",
-  "MissingTemporary.EndTime", "InvalidTemporary.StartTime", "InvalidTemporary.EndTime", "LastTokenProcessing",
-  "Downgrade.NotSupported", "InstanceSpecModification.NotEffective", "DependencyViolation.InstanceType",
-  "ImageNotSupportInstanceType", "Account.Arrearage", "InvalidParameter.Bandwidth", "InvalidParameter.Conflict",
-  "InvalidParameter.AllowMigrateAcrossZone", "InvalidParam.SystemDiskCategory", "Throttling", "InvalidInstanceStatus.NotStopped",
-  "InstanceType.Offline", "InvalidAction", "IdempotenceParamNotMatch", "InvalidClientToken.ValueNotSupported",
-  "Price.PricePlanResultNotFound", "InvalidParameter.NotMatch", "InvalidInstance.EipNotSupport", "InvalidAction.NotSupport",
-  "InvalidMarketImageStatus.NotSupported", "OperationDenied.NoStock", "InvalidOperation.Ipv4CountExceeded",
-  "InvalidOperation.Ipv6CountExceeded", "InvalidOperation.Ipv6NotSupport", "InvalidOperation.InstanceWithEipNotSupport",
-  "SecurityRisk.3DVerification", "InvalidInstanceChargeType.NotFound",
-];
 /** The gateway's common codes (CLIENTS-AND-WIRE.md) and the Stop/Start status codes. */
 const GATEWAY_CODES = [
   "MissingParameter", "SignatureDoesNotMatch", "IncompleteSignature", "SignatureNonceUsed", "InvalidTimeStamp.Expired",

@@ -6,27 +6,11 @@ import assert from "node:assert/strict";
 import { clientTokenFor, describePlan, plan, type Plan, type PlanContext, type Step } from "../../provider/plan";
 import { parseDesiredSpec, type DesiredSpec, type DesiredSpecInput } from "../../provider/schema";
 import type { InstanceSnapshot, InstanceStatus } from "../../provider/model";
+import { snapshot } from "../helpers/snapshot";
 
 const NOW = new Date("2030-01-01T00:00:00Z");
 const EST = { stopSeconds: 30, startSeconds: 40, modifySeconds: 5 };
 
-function snap(over: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
-  return {
-    instanceId: "i-web",
-    regionId: "cn-hangzhou",
-    zoneId: "cn-hangzhou-h",
-    status: "Running",
-    instanceType: "ecs.g6.large",
-    internetMaxBandwidthOut: 5,
-    internetMaxBandwidthIn: 100,
-    instanceChargeType: "PostPaid",
-    internetChargeType: "PayByTraffic",
-    stoppedMode: "Not-applicable",
-    operationLocks: [],
-    hasLocalDisks: false,
-    ...over,
-  };
-}
 
 function spec(over: Partial<DesiredSpecInput> = {}): DesiredSpec {
   const r = parseDesiredSpec({ instanceId: "i-web", regionId: "cn-hangzhou", ...over });
@@ -183,7 +167,7 @@ describe("plan: every combination of items and settled statuses", () => {
   for (const c of cases) {
     it(c.name, () => {
       // GIVEN an instance in status c.status WHEN planning c.desired
-      const p = ok(plan(snap({ status: c.status }), spec(c.desired), ctx()));
+      const p = ok(plan(snapshot({ status: c.status }), spec(c.desired), ctx()));
       // THEN exactly these steps, this downtime and this duration
       assert.deepEqual(shape(p.steps), c.steps);
       assert.equal(p.expectedDowntimeSeconds, c.downtime);
@@ -194,24 +178,24 @@ describe("plan: every combination of items and settled statuses", () => {
 
   it("Pending is refused as not settled, whatever is asked", () => {
     for (const d of [{}, BW, TYPE]) {
-      const p = plan(snap({ status: "Pending" }), spec(d), ctx());
+      const p = plan(snapshot({ status: "Pending" }), spec(d), ctx());
       assert.equal(p.kind, "refused");
       assert.deepEqual(p.kind === "refused" && p.refusals.map((r) => r.code), ["NotSettled"]);
     }
   });
 
   it("stoppedMode StopCharging is passed to the stop", () => {
-    const p = ok(plan(snap(), spec({ ...TYPE, stoppedMode: "StopCharging" }), ctx()));
+    const p = ok(plan(snapshot(), spec({ ...TYPE, stoppedMode: "StopCharging" }), ctx()));
     assert.deepEqual(shape(p.steps).slice(0, 1), ["stop StopCharging"]);
   });
 
   it("with equal stop and start times, type + bandwidth ties and the type goes first", () => {
-    const p = ok(plan(snap(), spec({ ...TYPE, ...BW }), ctx({ estimates: { stopSeconds: 40, startSeconds: 40, modifySeconds: 5 } })));
+    const p = ok(plan(snapshot(), spec({ ...TYPE, ...BW }), ctx({ estimates: { stopSeconds: 40, startSeconds: 40, modifySeconds: 5 } })));
     assert.deepEqual(shape(p.steps), ["stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start", "wait 260", "bw out 20 in 150 (Running)"]);
   });
 
   it("when the stop is much slower than the start, bandwidth goes first and the stop hides in the cooldown", () => {
-    const p = ok(plan(snap(), spec({ ...TYPE, ...BW }), ctx({ estimates: { stopSeconds: 120, startSeconds: 20, modifySeconds: 5 } })));
+    const p = ok(plan(snapshot(), spec({ ...TYPE, ...BW }), ctx({ estimates: { stopSeconds: 120, startSeconds: 20, modifySeconds: 5 } })));
     assert.deepEqual(shape(p.steps), ["bw out 20 in 150 (Running)", "wait 180 lead 120", "stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start"]);
     assert.equal(p.expectedDurationSeconds, 330);
   });
@@ -220,14 +204,14 @@ describe("plan: every combination of items and settled statuses", () => {
 describe("plan: the cooldown of an earlier change", () => {
   it("a bandwidth change waits out the rest of the cooldown while running", () => {
     // GIVEN a change 100 s ago (cooldown 300) WHEN planning a bandwidth change
-    const p = ok(plan(snap(), spec(BW), ctx({ lastChangeAt: new Date(NOW.getTime() - 100_000) })));
+    const p = ok(plan(snapshot(), spec(BW), ctx({ lastChangeAt: new Date(NOW.getTime() - 100_000) })));
     // THEN wait exactly the remaining 200 s, then change
     assert.deepEqual(shape(p.steps), ["wait 200", "bw out 20 in 150 (Running)"]);
     assert.equal(p.expectedDurationSeconds, 205);
   });
 
   it("a type change starts stopping right before the cooldown ends (never stopped through it)", () => {
-    const p = ok(plan(snap(), spec({ ...TYPE, ...BW }), ctx({ lastChangeAt: new Date(NOW.getTime() - 100_000) })));
+    const p = ok(plan(snapshot(), spec({ ...TYPE, ...BW }), ctx({ lastChangeAt: new Date(NOW.getTime() - 100_000) })));
     // 200 s left: wait 170, stop 30 ends exactly as the cooldown does; the start hides in the next one.
     assert.deepEqual(shape(p.steps), ["wait 170 lead 30", "stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start", "wait 260", "bw out 20 in 150 (Running)"]);
     assert.equal(p.expectedDowntimeSeconds, 75);
@@ -235,50 +219,50 @@ describe("plan: the cooldown of an earlier change", () => {
   });
 
   it("a cooldown that has ended costs nothing; cooldownSeconds comes from the spec", () => {
-    const p = ok(plan(snap(), spec({ ...BW, ...TEMP, cooldownSeconds: 60 }), ctx({ lastChangeAt: new Date(NOW.getTime() - 61_000) })));
+    const p = ok(plan(snapshot(), spec({ ...BW, ...TEMP, cooldownSeconds: 60 }), ctx({ lastChangeAt: new Date(NOW.getTime() - 61_000) })));
     assert.deepEqual(shape(p.steps), ["bw out 20 in 150 (Running)", "wait 60", "temp 50 (Running)"]);
   });
 });
 
 describe("plan: state carried across runs", () => {
   it("startWhenDone on a Stopped instance: change the type, start at once, the rest while running", () => {
-    const p = ok(plan(snap({ status: "Stopped" }), spec({ ...TYPE, ...BW }), ctx({ startWhenDone: true })));
+    const p = ok(plan(snapshot({ status: "Stopped" }), spec({ ...TYPE, ...BW }), ctx({ startWhenDone: true })));
     assert.deepEqual(shape(p.steps), ["type ecs.g6.xlarge (Stopped)", "start", "wait 260", "bw out 20 in 150 (Running)"]);
     assert.equal(p.expectedDowntimeSeconds, 45);
   });
 
   it("startWhenDone with nothing else to do: only start", () => {
-    const p = ok(plan(snap({ status: "Stopped" }), spec({}), ctx({ startWhenDone: true })));
+    const p = ok(plan(snapshot({ status: "Stopped" }), spec({}), ctx({ startWhenDone: true })));
     assert.deepEqual(shape(p.steps), ["start"]);
   });
 
   it("startWhenDone and bandwidth only: start first, change while running", () => {
-    const p = ok(plan(snap({ status: "Stopped" }), spec(BW), ctx({ startWhenDone: true })));
+    const p = ok(plan(snapshot({ status: "Stopped" }), spec(BW), ctx({ startWhenDone: true })));
     assert.deepEqual(shape(p.steps), ["start", "bw out 20 in 150 (Running)"]);
     assert.equal(p.expectedDowntimeSeconds, 40);
   });
 
   it("a pending type change (accepted while Stopped) is not sent again", () => {
-    const p = ok(plan(snap({ status: "Stopped" }), spec(TYPE), ctx({ pendingInstanceType: "ecs.g6.xlarge" })));
+    const p = ok(plan(snapshot({ status: "Stopped" }), spec(TYPE), ctx({ pendingInstanceType: "ecs.g6.xlarge" })));
     assert.deepEqual(p.steps, []);
   });
 
   it("an applied temporary window is not sent again; a different one is", () => {
     const applied = TEMP.temporaryBandwidth;
-    assert.deepEqual(ok(plan(snap(), spec(TEMP), ctx({ appliedTemporaryBandwidth: applied }))).steps, []);
-    const other = ok(plan(snap(), spec(TEMP), ctx({ appliedTemporaryBandwidth: { ...applied, internetMaxBandwidthOut: 40 } })));
+    assert.deepEqual(ok(plan(snapshot(), spec(TEMP), ctx({ appliedTemporaryBandwidth: applied }))).steps, []);
+    const other = ok(plan(snapshot(), spec(TEMP), ctx({ appliedTemporaryBandwidth: { ...applied, internetMaxBandwidthOut: 40 } })));
     assert.deepEqual(shape(other.steps), ["temp 50 (Running)"]);
   });
 
   it("inside an applied window the reported out is the temporary one and is not 'corrected'", () => {
     const applied = { startTime: "2029-12-31T23:00:00Z", endTime: "2030-01-01T06:00:00Z", internetMaxBandwidthOut: 50 };
-    const p = ok(plan(snap({ internetMaxBandwidthOut: 50 }), spec({ internetMaxBandwidthOut: 20, temporaryBandwidth: applied }), ctx({ appliedTemporaryBandwidth: applied })));
+    const p = ok(plan(snapshot({ internetMaxBandwidthOut: 50 }), spec({ internetMaxBandwidthOut: 20, temporaryBandwidth: applied }), ctx({ appliedTemporaryBandwidth: applied })));
     assert.deepEqual(p.steps, []);
   });
 
   it("a window not above the current out is ordered after the bandwidth change that lowers it", () => {
     // Current out 60; target out 20, window 50: the window is accepted only once out is below 50.
-    const p = ok(plan(snap({ internetMaxBandwidthOut: 60 }), spec({ internetMaxBandwidthOut: 20, ...TEMP }), ctx()));
+    const p = ok(plan(snapshot({ internetMaxBandwidthOut: 60 }), spec({ internetMaxBandwidthOut: 20, ...TEMP }), ctx()));
     assert.deepEqual(shape(p.steps), ["bw out 20 (Running)", "wait 300", "temp 50 (Running)"]);
   });
 });
@@ -309,7 +293,7 @@ describe("plan: refusals, before anything is touched", () => {
   ];
   for (const c of refusals) {
     it(c.name, () => {
-      const p = plan(snap(c.snap), spec(c.desired), ctx(c.ctx));
+      const p = plan(snapshot(c.snap), spec(c.desired), ctx(c.ctx));
       assert.equal(p.kind, "refused");
       if (p.kind !== "refused") return;
       assert.deepEqual(p.refusals.map((r) => r.code), c.codes);
@@ -319,38 +303,38 @@ describe("plan: refusals, before anything is touched", () => {
   }
 
   it("no refusal when nothing needs to change (PrePaid, EIP, locked instance already matching)", () => {
-    const s = snap({ instanceChargeType: "PrePaid", eipAllocationId: "eip-1", operationLocks: ["security"] });
+    const s = snapshot({ instanceChargeType: "PrePaid", eipAllocationId: "eip-1", operationLocks: ["security"] });
     assert.deepEqual(ok(plan(s, spec({ internetMaxBandwidthOut: 5 }), ctx())).steps, []);
   });
 
   it("what is allowed stays allowed: bandwidth on local-disk, dedicated-host and type-offered instances", () => {
-    assert.equal(plan(snap({ hasLocalDisks: true, dedicatedHostId: "dh-1" }), spec(BW), ctx()).kind, "ok");
-    assert.equal(plan(snap({ eipAllocationId: "eip-1" }), spec(TYPE), ctx({ availableTypes: ["ecs.g6.xlarge"] })).kind, "ok");
-    assert.equal(plan(snap({ status: "Stopped" }), spec({ ...TYPE, allowStop: false }), ctx()).kind, "ok");
+    assert.equal(plan(snapshot({ hasLocalDisks: true, dedicatedHostId: "dh-1" }), spec(BW), ctx()).kind, "ok");
+    assert.equal(plan(snapshot({ eipAllocationId: "eip-1" }), spec(TYPE), ctx({ availableTypes: ["ecs.g6.xlarge"] })).kind, "ok");
+    assert.equal(plan(snapshot({ status: "Stopped" }), spec({ ...TYPE, allowStop: false }), ctx()).kind, "ok");
   });
 
   it("the TypeNotOffered message lists what is offered and suggests allowMigrateAcrossZone", () => {
-    const p = plan(snap(), spec(TYPE), ctx({ availableTypes: ["ecs.g6.2xlarge", "ecs.c6.large"] }));
+    const p = plan(snapshot(), spec(TYPE), ctx({ availableTypes: ["ecs.g6.2xlarge", "ecs.c6.large"] }));
     assert.match(p.kind === "refused" ? p.refusals[0]!.message : "", /pick one of: ecs\.g6\.2xlarge, ecs\.c6\.large, or set allowMigrateAcrossZone: true/);
   });
 });
 
 describe("plan: determinism, tokens and the human lines", () => {
   it("is deterministic: same input, same plan (tokens included)", () => {
-    const a = plan(snap(), spec({ ...TYPE, ...BW, ...TEMP }), ctx());
-    const b = plan(snap(), spec({ ...TYPE, ...BW, ...TEMP }), ctx());
+    const a = plan(snapshot(), spec({ ...TYPE, ...BW, ...TEMP }), ctx());
+    const b = plan(snapshot(), spec({ ...TYPE, ...BW, ...TEMP }), ctx());
     assert.deepEqual(a, b);
   });
 
   it("ClientTokens: ≤ 64 ASCII chars, distinct per step, and different for another change or another last change", () => {
-    const steps = ok(plan(snap(), spec({ ...TYPE, ...BW, ...TEMP }), ctx())).steps;
+    const steps = ok(plan(snapshot(), spec({ ...TYPE, ...BW, ...TEMP }), ctx())).steps;
     const tokens = steps.flatMap((s) => ("clientToken" in s ? [s.clientToken] : []));
     assert.equal(tokens.length, 3);
     assert.equal(new Set(tokens).size, 3);
     for (const t of tokens) assert.match(t, /^[\x21-\x7e]{1,64}$/);
-    const other = ok(plan(snap(), spec({ internetMaxBandwidthOut: 21, internetMaxBandwidthIn: 150 }), ctx())).steps[0]!;
-    const same = ok(plan(snap(), spec(BW), ctx())).steps[0]!;
-    const later = ok(plan(snap(), spec(BW), ctx({ lastChangeAt: new Date("2029-01-01T00:00:00Z") }))).steps[0]!;
+    const other = ok(plan(snapshot(), spec({ internetMaxBandwidthOut: 21, internetMaxBandwidthIn: 150 }), ctx())).steps[0]!;
+    const same = ok(plan(snapshot(), spec(BW), ctx())).steps[0]!;
+    const later = ok(plan(snapshot(), spec(BW), ctx({ lastChangeAt: new Date("2029-01-01T00:00:00Z") }))).steps[0]!;
     assert.ok("clientToken" in same && "clientToken" in other && "clientToken" in later);
     assert.notEqual(same.clientToken, other.clientToken);
     assert.notEqual(same.clientToken, later.clientToken);
@@ -358,7 +342,7 @@ describe("plan: determinism, tokens and the human lines", () => {
   });
 
   it("describePlan: numbered lines, the stop called out, downtime and total", () => {
-    const lines = describePlan(plan(snap(), spec({ ...TYPE, ...BW, ...TEMP }), ctx()));
+    const lines = describePlan(plan(snapshot(), spec({ ...TYPE, ...BW, ...TEMP }), ctx()));
     assert.deepEqual(lines, [
       "1. ModifyInstanceSpec InternetMaxBandwidthOut 5 → 20, InternetMaxBandwidthIn 100 → 150 (running)",
       "2. wait cooldown 4:30 (running; the stop overlaps the last 0:30)",
@@ -372,8 +356,8 @@ describe("plan: determinism, tokens and the human lines", () => {
   });
 
   it("describePlan: no changes, refusals", () => {
-    assert.deepEqual(describePlan(plan(snap(), spec({}), ctx())), ["no changes: the instance already matches the desired spec"]);
-    const r = describePlan(plan(snap({ instanceChargeType: "PrePaid" }), spec(BW), ctx()));
+    assert.deepEqual(describePlan(plan(snapshot(), spec({}), ctx())), ["no changes: the instance already matches the desired spec"]);
+    const r = describePlan(plan(snapshot({ instanceChargeType: "PrePaid" }), spec(BW), ctx()));
     assert.equal(r.length, 1);
     assert.match(r[0]!, /^refused \(PrePaid, instanceId\): instance i-web is a subscription \(PrePaid\) instance; .*ModifyPrepayInstanceSpec/);
   });
