@@ -10,7 +10,7 @@
  * error messages (we never copy those messages verbatim).
  */
 import RPCClient from "@alicloud/pop-core";
-import { DefaultCredentialsProvider } from "@alicloud/credentials";
+import { CLIProfileCredentialsProvider, DefaultCredentialsProvider } from "@alicloud/credentials";
 import { EcsApiError, TRANSPORT_CODES } from "./errors";
 import type { InstanceSnapshot, InstanceStatus } from "./model";
 
@@ -35,6 +35,8 @@ export interface EcsClientOptions {
   readonly endpoint?: string;
   /** Explicit keys; when absent, `@alicloud/credentials`' default chain (env, OIDC, profiles, ECS RAM role, URI). */
   readonly credentials?: EcsCredentials;
+  /** A profile of the Alibaba Cloud CLI config (`~/.aliyun/config.json`) instead of the default chain. */
+  readonly profile?: string;
   /** Connect and read timeout per request, ms. Default 10000. */
   readonly timeoutMs?: number;
 }
@@ -213,7 +215,11 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
   const endpoint = checkEndpoint(opts.endpoint ?? `https://ecs.${regionId}.aliyuncs.com`);
   const timeout = opts.timeoutMs ?? 10_000;
   const explicit = opts.credentials;
-  const chain = explicit ? undefined : DefaultCredentialsProvider.builder().build();
+  const chain = explicit
+    ? undefined
+    : opts.profile !== undefined
+      ? CLIProfileCredentialsProvider.builder().withProfileName(opts.profile).build()
+      : DefaultCredentialsProvider.builder().build();
   const credentialsProvider = {
     getCredentials: async () => {
       if (explicit) return { ...explicit };

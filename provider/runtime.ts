@@ -67,11 +67,12 @@ function specInputs(inputs: Record<string, unknown>): Record<string, unknown> {
 }
 
 function clientFor(inputs: Record<string, unknown>, regionId: string): EcsApi {
-  if (typeof inputs.credentialsProfile === "string") process.env.ALIBABA_CLOUD_PROFILE = inputs.credentialsProfile;
+  const profile = typeof inputs.credentialsProfile === "string" ? inputs.credentialsProfile : undefined;
   return createEcsClient({
     regionId,
     endpoint: (typeof inputs.endpoint === "string" ? inputs.endpoint : undefined) ?? settings.endpoint,
-    credentials: settings.credentials,
+    // A profile named on the resource wins over keys from the stack config or the environment.
+    ...(profile !== undefined ? { profile } : { credentials: settings.credentials }),
   });
 }
 
