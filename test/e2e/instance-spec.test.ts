@@ -173,8 +173,14 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
   });
 
   it("leaves the instance untouched on destroy and keeps the secret out of state, provider text and output", async function () {
-    // GIVEN a stack managing an instance
-    await newProject({ api: { instanceId: "i-demo-api-01", internetMaxBandwidthOut: 30 } });
+    // GIVEN a stack managing an instance, with the keys in the stack config (the secret encrypted)
+    // rather than in the environment
+    project = await PulumiProject.create("spec", {
+      program: programOf({ api: { instanceId: "i-demo-api-01", internetMaxBandwidthOut: 30 } }),
+      config: { "alicloud:region": sim.regionId, "alicloud:accessKey": sim.accessKeyId },
+      secretConfig: { "alicloud:secretKey": sim.accessKeySecret },
+      env: { PULUMI_ECS_SPEC_ENDPOINT: sim.url },
+    });
     const up = await project.up();
     const before = sim.getState().instances.find((i) => i.instanceId === "i-demo-api-01");
     // AND its serialized provider is the tiny loader, the same text for every resource, with no credential

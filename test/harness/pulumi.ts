@@ -37,6 +37,8 @@ export interface ProjectOptions {
   readonly program: string;
   /** Stack config set before the first run (`pulumi config set`). */
   readonly config?: Readonly<Record<string, string>>;
+  /** Stack config set as secrets (`pulumi config set --secret`). */
+  readonly secretConfig?: Readonly<Record<string, string>>;
   /** Extra environment for every CLI run. */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -76,6 +78,9 @@ export class PulumiProject {
     await project.cli(["stack", "init", "dev"]);
     for (const [key, value] of Object.entries(options.config ?? {})) {
       await project.cli(["config", "set", key, value]);
+    }
+    for (const [key, value] of Object.entries(options.secretConfig ?? {})) {
+      await project.cli(["config", "set", "--secret", key, value]);
     }
     return project;
   }
