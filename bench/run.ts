@@ -752,7 +752,8 @@ async function main(): Promise<number> {
     console.log(
       `\nnote: stop/start (${flags.stop} s/${flags.start} s) are whole multiples of the engine's poll interval (${poll} s), so the engine's ` +
         `status polls land just after each transition and the poll lag hardly shows; real transitions are not on the grid ` +
-        `(try --stop 2.5 --start 2.5: up to one poll interval per transition edge).`,
+        `(try stop/start values off the grid, e.g. --stop ${flags.stop + poll / 2} --start ${flags.start + poll / 2}: ` +
+        `then each transition edge costs up to one poll interval).`,
     );
   }
   console.log(
