@@ -8,7 +8,8 @@
 #   work tree, so every clone on the machine shares it. A second run takes well under a second.
 # - The `pulumi-resource-pulumi-nodejs` script shipped in the @pulumi/pulumi npm package is put
 #   next to it, so the engine never tries to download the dynamic-provider plugin.
-# - The Node.js language host is built too when the Go module proxy serves it (see README).
+# - A minimal Node.js language host (scripts/language-host/: the real one is not served by the Go
+#   module proxy) is built next to it, so a plain `pulumi up` works in a JavaScript project.
 #
 # Prints the bin folder on its last line of stdout; progress goes to stderr.
 set -euo pipefail
