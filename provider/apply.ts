@@ -590,7 +590,7 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
     ...(st.pendingType !== undefined ? { pendingInstanceType: st.pendingType } : {}),
     ...(st.hasLocalDisks !== undefined ? { hasLocalDisks: st.hasLocalDisks } : {}),
     startWhenDone: st.startWhenDone || st.stoppedByUs,
-    estimates: { stopSeconds: timing.stopSeconds, startSeconds: timing.startSeconds, modifySeconds: timing.modifySeconds },
+    estimates: { stopSeconds: timing.stopSeconds, startSeconds: timing.startSeconds, modifySeconds: timing.modifySeconds, stopLeadSeconds: timing.stopLeadSeconds },
   });
 
   const partial = (): PartialResult => ({

@@ -14,10 +14,17 @@ export interface Estimates {
   readonly startSeconds: number;
   /** One ModifyInstanceSpec call until the change shows, seconds. */
   readonly modifySeconds: number;
+  /**
+   * How much of a stop may overlap the end of a cooldown, seconds: the short end of stop times,
+   * not the typical one. A stop that finishes before the cooldown ends leaves the instance stopped,
+   * waiting, so guessing short costs only wall time and guessing long costs downtime. Capped at
+   * `stopSeconds`.
+   */
+  readonly stopLeadSeconds: number;
 }
 
-/** Typical durations on Alibaba Cloud (tens of seconds to stop/start). */
-export const DEFAULT_ESTIMATES: Estimates = Object.freeze({ stopSeconds: 45, startSeconds: 45, modifySeconds: 5 });
+/** Typical durations on Alibaba Cloud (tens of seconds to stop/start; a stop rarely under 15 s). */
+export const DEFAULT_ESTIMATES: Estimates = Object.freeze({ stopSeconds: 45, startSeconds: 45, modifySeconds: 5, stopLeadSeconds: 15 });
 
 /** What the planner knows besides the instance and the desired spec. */
 export interface PlanContext {
@@ -334,8 +341,9 @@ interface Simulated {
 /**
  * Lay one order of items out on a timeline. Rules: every spec change waits for the previous one's
  * cooldown; a type change needs the instance Stopped; stop/start are not blocked by the cooldown.
- * A stop is scheduled to finish exactly when the cooldown ends (it overlaps the tail), and the
- * start follows the type change at once, so the instance never sits stopped through a cooldown.
+ * A stop overlaps the cooldown's tail by at most `stopLeadSeconds` (so it cannot end long before the
+ * cooldown does), and the start follows the type change at once, so the instance never sits
+ * stopped through a cooldown.
  */
 function simulate(
   order: readonly Item[],
@@ -396,7 +404,8 @@ function simulate(
     if (item.kind === "bandwidth" && item.step.out) baseOut = item.step.out.to;
     if (item.kind === "type") {
       if (status === "Running") {
-        wait(cooldownEnd - S, S);
+        const lead = Math.min(est.stopLeadSeconds, S);
+        wait(cooldownEnd - lead, lead);
         steps.push({ kind: "stop", stoppedMode: desired.stoppedMode, expectedSeconds: S });
         stops = true;
         downSince = t;

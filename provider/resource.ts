@@ -69,9 +69,11 @@ export interface InstanceSpecArgs {
   timeoutSeconds?: pulumi.Input<number>;
   /**
    * How long a stop and a start of this instance take, in seconds (default 45 each, typical on
-   * Alibaba Cloud). Only the plan's estimates and the timing of a stop that overlaps a cooldown use them.
+   * Alibaba Cloud), and how much of a stop may overlap the end of a cooldown (`stopLeadSeconds`,
+   * default 15: the short end of stop times, since a stop that ends before the cooldown leaves the
+   * instance stopped, waiting). Only the plan's estimates and the timing of the stop use them.
    */
-  estimates?: pulumi.Input<{ stopSeconds?: pulumi.Input<number>; startSeconds?: pulumi.Input<number> }>;
+  estimates?: pulumi.Input<{ stopSeconds?: pulumi.Input<number>; startSeconds?: pulumi.Input<number>; stopLeadSeconds?: pulumi.Input<number> }>;
   /** The ECS endpoint, e.g. `https://ecs.cn-hangzhou.aliyuncs.com` (default) or a simulator's `http://127.0.0.1:PORT`. */
   endpoint?: pulumi.Input<string>;
   /** A named profile of the Alibaba Cloud CLI config (`~/.aliyun/config.json`) to take credentials from. */

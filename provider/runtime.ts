@@ -106,9 +106,11 @@ interface EngineState {
 /** The `estimates` input: how long a stop and a start take for this instance (plan and progress only). */
 function estimatesOf(inputs: Record<string, unknown>): Partial<Estimates> {
   const e = (inputs.estimates ?? {}) as Record<string, unknown>;
-  const out: { stopSeconds?: number; startSeconds?: number } = {};
-  if (typeof e.stopSeconds === "number" && e.stopSeconds >= 0) out.stopSeconds = e.stopSeconds;
-  if (typeof e.startSeconds === "number" && e.startSeconds >= 0) out.startSeconds = e.startSeconds;
+  const out: { -readonly [K in keyof Estimates]?: number } = {};
+  for (const key of ["stopSeconds", "startSeconds", "stopLeadSeconds"] as const) {
+    const value = e[key];
+    if (typeof value === "number" && value >= 0) out[key] = value;
+  }
   return out;
 }
 

@@ -150,7 +150,7 @@ function desired(over: Partial<DesiredSpecInput> = {}) {
   return r.value;
 }
 
-const TIMING = { stopSeconds: 30, startSeconds: 30, modifySeconds: 0, pollSeconds: 5, cooldownMarginSeconds: 0, verifySeconds: 60, settleSeconds: 120, progressSeconds: 3600 };
+const TIMING = { stopSeconds: 30, startSeconds: 30, stopLeadSeconds: 30, modifySeconds: 0, pollSeconds: 5, cooldownMarginSeconds: 0, verifySeconds: 60, settleSeconds: 120, progressSeconds: 3600 };
 
 function setup(over: Partial<InstanceSnapshot> = {}) {
   const clock = new FakeClock();

@@ -9,7 +9,9 @@ import type { InstanceSnapshot, InstanceStatus } from "../../provider/model";
 import { snapshot } from "../helpers/snapshot";
 
 const NOW = new Date("2030-01-01T00:00:00Z");
-const EST = { stopSeconds: 30, startSeconds: 40, modifySeconds: 5 };
+// The stop may overlap a cooldown by its whole estimate here, to check the timeline arithmetic;
+// the conservative default lead has tests of its own below.
+const EST = { stopSeconds: 30, startSeconds: 40, modifySeconds: 5, stopLeadSeconds: 30 };
 
 
 function spec(over: Partial<DesiredSpecInput> = {}): DesiredSpec {
@@ -190,14 +192,31 @@ describe("plan: every combination of items and settled statuses", () => {
   });
 
   it("with equal stop and start times, type + bandwidth ties and the type goes first", () => {
-    const p = ok(plan(snapshot(), spec({ ...TYPE, ...BW }), ctx({ estimates: { stopSeconds: 40, startSeconds: 40, modifySeconds: 5 } })));
+    const p = ok(plan(snapshot(), spec({ ...TYPE, ...BW }), ctx({ estimates: { stopSeconds: 40, startSeconds: 40, modifySeconds: 5, stopLeadSeconds: 40 } })));
     assert.deepEqual(shape(p.steps), ["stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start", "wait 260", "bw out 20 in 150 (Running)"]);
   });
 
   it("when the stop is much slower than the start, bandwidth goes first and the stop hides in the cooldown", () => {
-    const p = ok(plan(snapshot(), spec({ ...TYPE, ...BW }), ctx({ estimates: { stopSeconds: 120, startSeconds: 20, modifySeconds: 5 } })));
+    const p = ok(plan(snapshot(), spec({ ...TYPE, ...BW }), ctx({ estimates: { stopSeconds: 120, startSeconds: 20, modifySeconds: 5, stopLeadSeconds: 120 } })));
     assert.deepEqual(shape(p.steps), ["bw out 20 in 150 (Running)", "wait 180 lead 120", "stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start"]);
     assert.equal(p.expectedDurationSeconds, 330);
+  });
+});
+
+describe("plan: how far a stop may overlap a cooldown", () => {
+  it("by default only the short end of stop times (15 s), so a fast stop cannot leave the instance waiting stopped", () => {
+    // GIVEN a change 100 s ago (cooldown 300) and the default estimates (stop 45, start 45, modify 5, lead 15)
+    const p = ok(plan(snapshot(), spec(TYPE), { now: NOW, lastChangeAt: new Date(NOW.getTime() - 100_000) }));
+    // THEN the stop is sent 15 s before the cooldown ends (not 45): a stop of 15 s or more ends after it
+    assert.deepEqual(shape(p.steps), ["wait 185 lead 15", "stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start"]);
+    // AND the downtime is stop + modify + start; the 30 s the stop did not overlap are wall time only
+    assert.equal(p.expectedDowntimeSeconds, 95);
+    assert.equal(p.expectedDurationSeconds, 185 + 45 + 5 + 45);
+  });
+
+  it("never more than the stop itself takes", () => {
+    const p = ok(plan(snapshot(), spec(TYPE), ctx({ lastChangeAt: new Date(NOW.getTime() - 100_000), estimates: { ...EST, stopSeconds: 10, stopLeadSeconds: 60 } })));
+    assert.deepEqual(shape(p.steps).slice(0, 2), ["wait 190 lead 10", "stop KeepCharging"]);
   });
 });
 
