@@ -686,3 +686,30 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
     ...(st.pendingType !== undefined ? { pendingInstanceType: st.pendingType } : {}),
   };
 }
+
+/**
+ * One read outside an apply (`check`, `diff`, `refresh`), with the same `read` retry policy:
+ * a rate limit, a 5xx or a network error is retried with jittered backoff, anything else
+ * (not found, bad credentials) fails at once.
+ *
+ * @example
+ * const live = await readWithRetry(() => api.describeInstance("i-bp67acfmxazb4ph0abcd"));
+ */
+export async function readWithRetry<T>(
+  read: () => Promise<T>,
+  options: { clock?: Clock; random?: () => number; policy?: RetryPolicy } = {},
+): Promise<T> {
+  const clock = options.clock ?? realClock;
+  const random = options.random ?? Math.random;
+  const policy = options.policy ?? RETRY_POLICIES.read;
+  return pRetry(read, {
+    retries: policy.retries,
+    minTimeout: 0,
+    maxTimeout: 0,
+    factor: 1,
+    onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+      if (!isEcsApiError(error) || !(error.decision === "retry" || error.decision === "verifyThenRetry") || retriesLeft <= 0) throw error;
+      await clock.sleep(retryDelayMs({ decision: error.decision, attemptNumber, policy, nowMs: clock.now(), random, cooldownMs: 0 }));
+    },
+  });
+}

@@ -41,6 +41,7 @@ export {
 } from "./plan";
 export {
   apply,
+  readWithRetry,
   retryDelayMs,
   ApplyError,
   DEFAULT_TIMING,

@@ -229,6 +229,8 @@ export class EcsApiError extends Error {
   readonly decision: Decision;
   /** What the user can do (or what the engine is doing) about it. */
   readonly hint: string;
+  /** True when the same call may succeed later as it is (a retry, a wait for the cooldown or a status); false for `stopFirst` and `fail`. */
+  readonly retryable: boolean;
 
   constructor(fields: { action: string; code: string; message: string; httpStatus?: number; requestId?: string }) {
     const rule = decide(fields.code, fields.httpStatus);
@@ -242,6 +244,7 @@ export class EcsApiError extends Error {
     if (fields.requestId !== undefined) this.requestId = fields.requestId;
     this.decision = rule.decision;
     this.hint = rule.hint;
+    this.retryable = rule.decision !== "fail" && rule.decision !== "stopFirst";
   }
 }
 

@@ -12,7 +12,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { isDeepStrictEqual } from "node:util";
-import { apply, ApplyError, createEcsClient, describePlan, parseDesiredSpec, plan, type AppliedStep, type DesiredSpec, type EcsApi, type Estimates, type InstanceSnapshot, type PlanContext, type TemporaryBandwidth } from "./engine";
+import { apply, ApplyError, readWithRetry, createEcsClient, describePlan, parseDesiredSpec, plan, type AppliedStep, type DesiredSpec, type EcsApi, type Estimates, type InstanceSnapshot, type PlanContext, type TemporaryBandwidth } from "./engine";
 
 /** The placeholder Pulumi passes for values not known yet during preview. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -135,7 +135,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
   }
   const desired = parsed.value;
   const api = clientFor(news, desired.regionId);
-  const actual = await api.describeInstance(desired.instanceId);
+  const actual = await readWithRetry(() => api.describeInstance(desired.instanceId));
   if (!actual) {
     return { failures: [{ property: "instanceId", reason: `instance ${desired.instanceId} was not found in region ${desired.regionId}: check instanceId and regionId (and the credentials' account)` }] };
   }
@@ -150,7 +150,9 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     startWhenDone,
     appliedTemporaryBandwidth: sameAsBefore("temporaryBandwidth") ? desired.temporaryBandwidth : undefined,
     pendingInstanceType: sameAsBefore("instanceType") && actual.status === "Stopped" && !startWhenDone ? desired.instanceType : undefined,
-    availableTypes: typeChange ? await api.describeAvailableInstanceTypes(desired.instanceId, { allowMigrateAcrossZone: desired.allowMigrateAcrossZone ?? false }) : undefined,
+    availableTypes: typeChange
+      ? await readWithRetry(() => api.describeAvailableInstanceTypes(desired.instanceId, { allowMigrateAcrossZone: desired.allowMigrateAcrossZone ?? false }))
+      : undefined,
     hasLocalDisks: actual.hasLocalDisks,
   });
   if (result.kind === "refused") {
@@ -180,7 +182,7 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Rec
   const parsed = parseDesiredSpec(raw);
   if (!parsed.ok) return { changes: true };
   const api = clientFor(news, parsed.value.regionId);
-  const actual = await api.describeInstance(parsed.value.instanceId, { knownHasLocalDisks: false });
+  const actual = await readWithRetry(() => api.describeInstance(parsed.value.instanceId, { knownHasLocalDisks: false }));
   if (!actual) return { changes: true };
   const startWhenDone = news[EXPECTED_STATUS_KEY] === "Running" && (actual.status === "Stopped" || actual.status === "Stopping");
   const result = plan(actual, parsed.value, { now: new Date(), estimates: estimatesOf(news), startWhenDone, ...recordedContext(olds) });
@@ -262,7 +264,8 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
  */
 export async function read(id: string, props: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {
   const regionId = String(props.regionId);
-  const live = await clientFor(props, regionId).describeInstance(id, { knownHasLocalDisks: false });
+  const api = clientFor(props, regionId);
+  const live = await readWithRetry(() => api.describeInstance(id, { knownHasLocalDisks: false }));
   if (!live) return {};
   const inputs = Object.fromEntries(Object.entries(props).filter(([k]) => !["actual", "lastChangeAt", "lastApply", "engineState"].includes(k)));
   return {
