@@ -1,8 +1,9 @@
 /**
- * `npm run demo`: the main job. Starts the ECS simulator (unless an endpoint or credentials are
- * configured in the environment), runs `pulumi preview --diff` and `pulumi up` on the root
- * program with the real CLI, then prints every API call the simulator answered and the outputs.
- * Everything it writes stays in `.demo/` (ignored): a local state backend, a Pulumi home, logs.
+ * `npm run demo`: the main job. With no endpoint or credentials in the environment it starts the
+ * ECS simulator and runs `pulumi preview --diff` and `pulumi up` on the root program with the real
+ * CLI in a throw-away stack (everything in `.demo/`, ignored), then prints every API call the
+ * simulator answered. With an endpoint or credentials set, it runs `pulumi up --diff` on the
+ * user's own selected stack instead, asking for confirmation as usual.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -15,7 +16,7 @@ const STACK = "demo";
 /** Compressed simulator time, so the demo takes about a minute instead of twenty. */
 const DEMO_TIMING = { cooldownSeconds: 15, stopSeconds: 3, startSeconds: 4 };
 
-function run(bin: string, args: string[], env: NodeJS.ProcessEnv, options: { quiet?: boolean; allowFailure?: boolean } = {}): Promise<string> {
+function run(bin: string, args: string[], env: NodeJS.ProcessEnv, options: { quiet?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -27,7 +28,7 @@ function run(bin: string, args: string[], env: NodeJS.ProcessEnv, options: { qui
     child.stderr.on("data", relay);
     child.on("error", reject);
     child.on("close", (code) => {
-      if (code === 0 || options.allowFailure) resolve(out);
+      if (code === 0) resolve(out);
       else reject(new Error(`pulumi ${args.join(" ")} exited ${code}`));
     });
   });
@@ -55,62 +56,70 @@ function formatCalls(sim: RunningSimulator): string[] {
   });
 }
 
-async function main(): Promise<void> {
-  const binDir = process.env.PULUMI_ECS_SPEC_PULUMI_BIN;
-  if (!binDir) throw new Error("run this through `npm run demo`, which sets up the pulumi CLI first");
-  const pulumi = path.join(binDir, "pulumi");
+/**
+ * Against a real cloud: the user's own backend, selected stack and its config, and `pulumi up`
+ * asks for confirmation as usual. Nothing here is isolated or automatic: these are real instances.
+ */
+async function runAgainstCloud(pulumi: string, binDir: string): Promise<void> {
+  console.log("demo: endpoint or credentials found in the environment, so no simulator: running the root program");
+  console.log("demo: on your selected stack, with your backend and its config (alicloud:region, webInstanceId, apiInstanceId, …)\n");
+  const env = { ...process.env, PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}` };
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(pulumi, ["up", "--diff"], { cwd: REPO_ROOT, env, stdio: "inherit" });
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`pulumi up exited ${code}`))));
+  });
+}
+
+async function runAgainstSimulator(pulumi: string, binDir: string): Promise<void> {
   fs.rmSync(DEMO_DIR, { recursive: true, force: true });
   fs.mkdirSync(path.join(DEMO_DIR, "state"), { recursive: true });
   fs.mkdirSync(path.join(DEMO_DIR, "home"), { recursive: true });
-
-  let sim: RunningSimulator | undefined;
+  const sim = await startSimulator({ port: 0, timing: DEMO_TIMING, quiet: true });
+  console.log(`demo: ECS simulator at ${sim.url} (cooldown ${DEMO_TIMING.cooldownSeconds} s, stop ${DEMO_TIMING.stopSeconds} s, start ${DEMO_TIMING.startSeconds} s)`);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`,
     PULUMI_HOME: path.join(DEMO_DIR, "home"),
     PULUMI_BACKEND_URL: `file://${path.join(DEMO_DIR, "state")}`,
-    PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "",
+    PULUMI_CONFIG_PASSPHRASE: "",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
+    PULUMI_ECS_SPEC_ENDPOINT: sim.url,
+    ALIBABA_CLOUD_ACCESS_KEY_ID: sim.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: sim.accessKeySecret,
+    ALIBABA_CLOUD_ECS_METADATA_DISABLED: "true",
   };
-  if (!usesRealCloud()) {
-    sim = await startSimulator({ port: 0, timing: DEMO_TIMING, quiet: true });
-    console.log(`demo: ECS simulator at ${sim.url} (cooldown ${DEMO_TIMING.cooldownSeconds} s, stop ${DEMO_TIMING.stopSeconds} s, start ${DEMO_TIMING.startSeconds} s)`);
-    Object.assign(env, {
-      PULUMI_ECS_SPEC_ENDPOINT: sim.url,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: sim.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: sim.accessKeySecret,
-      ALIBABA_CLOUD_ECS_METADATA_DISABLED: "true",
-    });
-  } else {
-    console.log("demo: using the endpoint and credentials from the environment (no simulator)");
-  }
   try {
     await run(pulumi, ["stack", "init", STACK, "--non-interactive"], env, { quiet: true });
-    if (sim) {
-      await run(pulumi, ["config", "set", "alicloud:region", sim.regionId, "--stack", STACK], env, { quiet: true });
-      for (const [key, value] of [
-        ["cooldownSeconds", DEMO_TIMING.cooldownSeconds],
-        ["stopSeconds", DEMO_TIMING.stopSeconds],
-        ["startSeconds", DEMO_TIMING.startSeconds],
-      ] as const) {
-        await run(pulumi, ["config", "set", key, String(value), "--stack", STACK], env, { quiet: true });
-      }
+    for (const [key, value] of [
+      ["alicloud:region", sim.regionId],
+      ["cooldownSeconds", DEMO_TIMING.cooldownSeconds],
+      ["stopSeconds", DEMO_TIMING.stopSeconds],
+      ["startSeconds", DEMO_TIMING.startSeconds],
+    ] as const) {
+      await run(pulumi, ["config", "set", key, String(value), "--stack", STACK], env, { quiet: true });
     }
     console.log("\ndemo: pulumi preview --diff  (what a pull request shows)\n");
     await run(pulumi, ["preview", "--diff", "--stack", STACK, "--non-interactive"], env);
     console.log("\ndemo: pulumi up\n");
     await run(pulumi, ["up", "--yes", "--skip-preview", "--stack", STACK, "--non-interactive"], env);
-    if (sim) {
-      console.log("\ndemo: what the simulator was asked, in order (Describe* calls left out):");
-      for (const line of formatCalls(sim)) console.log(line);
-    }
+    console.log("\ndemo: what the simulator was asked, in order (Describe* calls left out):");
+    for (const line of formatCalls(sim)) console.log(line);
     console.log("\ndemo: a second preview finds nothing left to do:\n");
     await run(pulumi, ["preview", "--diff", "--stack", STACK, "--non-interactive"], env);
   } finally {
-    await sim?.close();
+    await sim.close();
   }
+}
+
+async function main(): Promise<void> {
+  const binDir = process.env.PULUMI_ECS_SPEC_PULUMI_BIN;
+  if (!binDir) throw new Error("run this through `npm run demo`, which sets up the pulumi CLI first");
+  const pulumi = path.join(binDir, "pulumi");
+  if (usesRealCloud()) await runAgainstCloud(pulumi, binDir);
+  else await runAgainstSimulator(pulumi, binDir);
 }
 
 main().catch((error: unknown) => {
