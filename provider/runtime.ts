@@ -27,8 +27,10 @@ const EXPECTED_STATUS_KEY = "__expectedStatus";
 
 /** Inputs that belong to the Pulumi resource (how to connect, what to expect), not to the desired spec. */
 const CONNECTION_KEYS = ["endpoint", "credentialsProfile", "estimates"] as const;
-/** Properties the provider computes; never user input. */
-const COMPUTED_KEYS = ["actual", "lastChangeAt", "lastApply", "plan", "engineState", "__provider", EXPECTED_STATUS_KEY] as const;
+/** Outputs an apply records (the rest of the outputs echo the inputs). */
+const APPLY_OUTPUT_KEYS = ["actual", "lastChangeAt", "lastApply", "engineState"] as const;
+/** Properties the provider or the engine computes; never user input. */
+const COMPUTED_KEYS = [...APPLY_OUTPUT_KEYS, "plan", "__provider", EXPECTED_STATUS_KEY] as const;
 
 interface Settings {
   endpoint?: string;
@@ -46,6 +48,11 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<v
     endpoint: req.config.get("pulumi-ecs-spec:endpoint") ?? process.env.PULUMI_ECS_SPEC_ENDPOINT,
     credentials: accessKeyId && accessKeySecret ? { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) } : undefined,
   };
+}
+
+/** Stopped, or on its way there. */
+function isDown(s: InstanceSnapshot): boolean {
+  return s.status === "Stopped" || s.status === "Stopping";
 }
 
 function isUnknown(value: unknown): boolean {
@@ -140,7 +147,7 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     return { failures: [{ property: "instanceId", reason: `instance ${desired.instanceId} was not found in region ${desired.regionId}: check instanceId and regionId (and the credentials' account)` }] };
   }
   const typeChange = desired.instanceType !== undefined && desired.instanceType !== actual.instanceType;
-  const startWhenDone = olds[EXPECTED_STATUS_KEY] === "Running" && (actual.status === "Stopped" || actual.status === "Stopping");
+  const startWhenDone = olds[EXPECTED_STATUS_KEY] === "Running" && isDown(actual);
   // Only old inputs are visible here: a window or a type already asked for by the last recorded
   // apply is taken as applied (diff and update use the exact record in the outputs).
   const sameAsBefore = (key: string) => olds[key] !== undefined && isDeepStrictEqual(olds[key], news[key]);
@@ -153,12 +160,11 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
     availableTypes: typeChange
       ? await readWithRetry(() => api.describeAvailableInstanceTypes(desired.instanceId, { allowMigrateAcrossZone: desired.allowMigrateAcrossZone ?? false }))
       : undefined,
-    hasLocalDisks: actual.hasLocalDisks,
   });
   if (result.kind === "refused") {
     return { failures: result.refusals.map((r) => ({ property: r.field ?? "instanceId", reason: r.message })) };
   }
-  const endsRunning = actual.status === "Running" || actual.status === "Starting" || startWhenDone;
+  const endsRunning = !isDown(actual) || startWhenDone;
   const lines = [`live ${new Date().toISOString().slice(0, 19)}Z: ${fmtSnapshot(actual)}`, ...describePlan(result)];
   return { inputs: { ...news, plan: lines, [EXPECTED_STATUS_KEY]: endsRunning ? "Running" : "Stopped" } };
 }
@@ -184,7 +190,7 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Rec
   const api = clientFor(news, parsed.value.regionId);
   const actual = await readWithRetry(() => api.describeInstance(parsed.value.instanceId, { knownHasLocalDisks: false }));
   if (!actual) return { changes: true };
-  const startWhenDone = news[EXPECTED_STATUS_KEY] === "Running" && (actual.status === "Stopped" || actual.status === "Stopping");
+  const startWhenDone = news[EXPECTED_STATUS_KEY] === "Running" && isDown(actual);
   const result = plan(actual, parsed.value, { now: new Date(), estimates: estimatesOf(news), startWhenDone, ...recordedContext(olds) });
   const settingsChanged = [...new Set([...Object.keys(specInputs(olds)), ...Object.keys(raw), ...CONNECTION_KEYS])].some(
     (k) => !isDeepStrictEqual(olds[k], news[k]),
@@ -267,11 +273,11 @@ export async function read(id: string, props: Record<string, unknown>): Promise<
   const api = clientFor(props, regionId);
   const live = await readWithRetry(() => api.describeInstance(id, { knownHasLocalDisks: false }));
   if (!live) return {};
-  const inputs = Object.fromEntries(Object.entries(props).filter(([k]) => !["actual", "lastChangeAt", "lastApply", "engineState"].includes(k)));
+  const inputs = Object.fromEntries(Object.entries(props).filter(([k]) => !(APPLY_OUTPUT_KEYS as readonly string[]).includes(k)));
   return {
     id,
     props: defined({ ...props, actual: actualOf(live) }),
-    inputs: defined({ ...inputs, [EXPECTED_STATUS_KEY]: live.status === "Stopped" || live.status === "Stopping" ? "Stopped" : "Running" }),
+    inputs: defined({ ...inputs, [EXPECTED_STATUS_KEY]: isDown(live) ? "Stopped" : "Running" }),
   };
 }
 
