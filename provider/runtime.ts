@@ -219,6 +219,29 @@ function outputsOf(
   });
 }
 
+/**
+ * Ctrl-C in a terminal reaches this process directly (it shares the CLI's process group), and the
+ * engine sends SIGINT at shutdown before a SIGKILL 5 s later. Dying there could leave an instance
+ * stopped in the middle of a type change; instead every apply in flight is aborted, which makes the
+ * engine send `StartInstance` for an instance it stopped (within milliseconds) and report a partial
+ * failure. With nothing in flight, or at a second signal, the process exits at once.
+ */
+const shutdown = new AbortController();
+let appliesInFlight = 0;
+let signalsHandled = false;
+
+function handleShutdownSignals(): void {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (appliesInFlight === 0 || shutdown.signal.aborted) process.exit(130);
+    console.log(`pulumi-ecs-spec: ${signal}: interrupting ${appliesInFlight} apply(s); an instance they stopped is started again first`);
+    shutdown.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
 async function run(id: string | undefined, inputs: Record<string, unknown>, olds: Record<string, unknown>): Promise<Record<string, unknown>> {
   const parsed = parseDesiredSpec(specInputs(inputs));
   if (!parsed.ok) throw new Error(parsed.failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
@@ -226,6 +249,8 @@ async function run(id: string | undefined, inputs: Record<string, unknown>, olds
   const api = clientFor(inputs, desired.regionId);
   const recorded = recordedContext(olds);
   const engineState = (olds.engineState ?? {}) as EngineState;
+  handleShutdownSignals();
+  appliesInFlight++;
   try {
     const result = await apply({
       api,
@@ -238,7 +263,7 @@ async function run(id: string | undefined, inputs: Record<string, unknown>, olds
       onProgress: (e) => {
         if (e.type !== "plan") console.log(`[${desired.instanceId}] ${e.message}`);
       },
-      signal: AbortSignal.timeout(desired.timeoutSeconds * 1000),
+      signal: AbortSignal.any([AbortSignal.timeout(desired.timeoutSeconds * 1000), shutdown.signal]),
     });
     return outputsOf(inputs, result, olds);
   } catch (error) {
@@ -250,6 +275,8 @@ async function run(id: string | undefined, inputs: Record<string, unknown>, olds
       throw Object.assign(new Error(message), { id: id ?? desired.instanceId, properties: outs, reasons: [message] });
     }
     throw error;
+  } finally {
+    appliesInFlight--;
   }
 }
 

@@ -249,10 +249,7 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     sim.clearCalls();
     // WHEN `pulumi up` is killed (CLI and provider) right after it stopped the instance
     const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
-    const deadline = Date.now() + 60_000;
-    while (!sim.calls().some((c) => c.action === "StopInstance") && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitForCall(sim, "StopInstance");
     run.kill();
     await run.exited;
     assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()"], "killed after the stop, before the type change");
@@ -268,5 +265,43 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     const instance = sim.getState().instances.find((i) => i.instanceId === "i-demo-web-01");
     assert.deepEqual([instance?.instanceType, instance?.status], ["ecs.g6.xlarge", "Running"]);
   });
+
+  it("on Ctrl-C twice in the middle of a type change, starts the instance again before giving up", async function () {
+    // GIVEN a stack managing a running instance, and a type change for it
+    await newProject({ web: { instanceId: "i-demo-web-01", internetMaxBandwidthOut: 5 } });
+    await project.up();
+    project.writeProgram(programOf({ web: { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge" } }));
+    sim.setTiming({ stopSeconds: 2 });
+    sim.clearCalls();
+    // WHEN Ctrl-C is pressed twice right after the stop (the second one: "exit now")
+    const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
+    await waitForCall(sim, "StopInstance");
+    run.interrupt();
+    await new Promise((r) => setTimeout(r, 300));
+    run.interrupt();
+    const code = await run.exited;
+    // THEN the up failed, and the provider, interrupted at shutdown, started the instance again
+    // instead of leaving it stopped (the engine kills it 5 s after the interrupt)
+    assert.notEqual(code, 0);
+    await waitForCall(sim, "StartInstance");
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()", "StartInstance()"]);
+    sim.setTiming({ stopSeconds: TIMING.stopSeconds });
+    // AND the next up does the whole change
+    sim.clearCalls();
+    project.removeStaleLocks();
+    await project.up();
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()", "ModifyInstanceSpec(InstanceType)", "StartInstance()"]);
+    const instance = sim.getState().instances.find((i) => i.instanceId === "i-demo-web-01");
+    assert.deepEqual([instance?.instanceType, instance?.status], ["ecs.g6.xlarge", "Running"]);
+  });
 });
+
+/** Resolves once the simulator has been asked `action` (a minute at most). */
+async function waitForCall(sim: RunningSimulator, action: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!sim.calls().some((c) => c.action === action)) {
+    if (Date.now() > deadline) throw new Error(`no ${action} call within a minute`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 

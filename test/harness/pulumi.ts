@@ -186,6 +186,8 @@ export function findResource(state: StackDeployment, type: string, name: string)
 export interface BackgroundRun {
   /** Kills the CLI and every plugin it started (SIGKILL to the process group): an interruption. */
   kill(): void;
+  /** Ctrl-C as a terminal sends it: SIGINT to the CLI and every plugin in its process group. */
+  interrupt(): void;
   /** Settles when the CLI has exited. */
   readonly exited: Promise<number | null>;
 }
@@ -202,6 +204,9 @@ export function startInBackground(project: PulumiProject, args: readonly string[
   return {
     kill: () => {
       if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    },
+    interrupt: () => {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGINT");
     },
     exited,
   };
