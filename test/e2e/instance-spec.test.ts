@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { findResource, PulumiProject, startInBackground, type CliResult } from "../harness/pulumi";
+import { findResource, PulumiProject, startInBackground, type BackgroundRun, type CliResult } from "../harness/pulumi";
 import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
 
 const TYPE = "pulumi-nodejs:dynamic/ecs-spec:InstanceSpec";
@@ -48,6 +48,21 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     project?.remove();
     await sim?.close();
   });
+
+  /**
+   * A stack managing running `i-demo-web-01`, then `pulumi up` of a type change for it, started in
+   * the background and returned as soon as it has sent its StopInstance (the stop takes `stopSeconds`).
+   */
+  async function upOfTypeChangeAfterItsStop(stopSeconds: number): Promise<BackgroundRun> {
+    await newProject({ web: { instanceId: "i-demo-web-01", internetMaxBandwidthOut: 5 } });
+    await project.up();
+    project.writeProgram(programOf({ web: { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge" } }));
+    sim.setTiming({ stopSeconds });
+    sim.clearCalls();
+    const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
+    await waitForCall(sim, "StopInstance");
+    return run;
+  }
 
   async function newProject(resources: Record<string, Record<string, unknown>>): Promise<PulumiProject> {
     project = await PulumiProject.create("spec", {
@@ -241,17 +256,13 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
   });
 
   it("finishes an apply killed after its stop: the next up changes the type and starts the instance", async function () {
-    // GIVEN a stack managing a running instance, and a type change for it
-    await newProject({ web: { instanceId: "i-demo-web-01", internetMaxBandwidthOut: 5 } });
-    await project.up();
-    project.writeProgram(programOf({ web: { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge" } }));
-    sim.setTiming({ stopSeconds: 3 });
-    sim.clearCalls();
-    // WHEN `pulumi up` is killed (CLI and provider) right after it stopped the instance
-    const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
-    await waitForCall(sim, "StopInstance");
+    // GIVEN a stack managing a running instance, and an up of a type change that has just stopped it
+    const run = await upOfTypeChangeAfterItsStop(3);
+    // WHEN `pulumi up` is killed (CLI and provider)
     run.kill();
     await run.exited;
+    // (longer than the stop takes: a provider still alive would send the type change by then)
+    await new Promise((r) => setTimeout(r, 4000));
     assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()"], "killed after the stop, before the type change");
     sim.setTiming({ stopSeconds: TIMING.stopSeconds });
     // THEN the next preview plans the rest, including the start
@@ -267,15 +278,9 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
   });
 
   it("on Ctrl-C twice in the middle of a type change, starts the instance again before giving up", async function () {
-    // GIVEN a stack managing a running instance, and a type change for it
-    await newProject({ web: { instanceId: "i-demo-web-01", internetMaxBandwidthOut: 5 } });
-    await project.up();
-    project.writeProgram(programOf({ web: { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge" } }));
-    sim.setTiming({ stopSeconds: 2 });
-    sim.clearCalls();
-    // WHEN Ctrl-C is pressed twice right after the stop (the second one: "exit now")
-    const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
-    await waitForCall(sim, "StopInstance");
+    // GIVEN a stack managing a running instance, and an up of a type change that has just stopped it
+    const run = await upOfTypeChangeAfterItsStop(2);
+    // WHEN Ctrl-C is pressed twice (the second one: "exit now")
     run.interrupt();
     await new Promise((r) => setTimeout(r, 300));
     run.interrupt();

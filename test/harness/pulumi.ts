@@ -184,7 +184,10 @@ export function findResource(state: StackDeployment, type: string, name: string)
 
 /** A CLI run in the background, in its own process group, so a test can kill it mid-way. */
 export interface BackgroundRun {
-  /** Kills the CLI and every plugin it started (SIGKILL to the process group): an interruption. */
+  /**
+   * Kills the CLI and every process it started, plugins included (they run in process groups of
+   * their own), with SIGKILL: what a killed CI runner or `kill -9` of a container does.
+   */
   kill(): void;
   /** Ctrl-C as a terminal sends it: SIGINT to the CLI and every plugin in its process group. */
   interrupt(): void;
@@ -203,11 +206,46 @@ export function startInBackground(project: PulumiProject, args: readonly string[
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return {
     kill: () => {
-      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      if (child.pid === undefined) return;
+      for (const pid of [child.pid, ...descendantsOf(child.pid)]) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
     },
     interrupt: () => {
       if (child.pid !== undefined) process.kill(-child.pid, "SIGINT");
     },
     exited,
   };
+}
+
+/** Every live descendant of `pid`, from /proc (Linux). */
+function descendantsOf(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid …"; comm may contain spaces and parentheses.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parentOf.set(Number(entry), ppid);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const found: number[] = [];
+  const frontier = [pid];
+  while (frontier.length > 0) {
+    const parent = frontier.pop()!;
+    for (const [child, ppid] of parentOf) {
+      if (ppid === parent) {
+        found.push(child);
+        frontier.push(child);
+      }
+    }
+  }
+  return found;
 }
