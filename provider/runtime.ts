@@ -220,11 +220,13 @@ function outputsOf(
 }
 
 /**
- * Ctrl-C in a terminal reaches this process directly (it shares the CLI's process group), and the
- * engine sends SIGINT at shutdown before a SIGKILL 5 s later. Dying there could leave an instance
- * stopped in the middle of a type change; instead every apply in flight is aborted, which makes the
- * engine send `StartInstance` for an instance it stopped (within milliseconds) and report a partial
- * failure. With nothing in flight, or at a second signal, the process exits at once.
+ * The CLI runs this process in a process group of its own, so a terminal's Ctrl-C does not reach
+ * it; the CLI itself sends SIGINT when it shuts its plugins down (after a second Ctrl-C, say), and
+ * SIGKILL 5 s later. Dying on that SIGINT could leave an instance stopped in the middle of a type
+ * change; instead every apply in flight is aborted, which makes the engine send `StartInstance` for
+ * an instance it stopped (within milliseconds) and report a partial failure. With nothing in
+ * flight, or at a second signal, the process exits at once. (A CLI killed without a word leaves
+ * this process orphaned: its apply runs to its end.)
  */
 const shutdown = new AbortController();
 let appliesInFlight = 0;

@@ -299,6 +299,16 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     const instance = sim.getState().instances.find((i) => i.instanceId === "i-demo-web-01");
     assert.deepEqual([instance?.instanceType, instance?.status], ["ecs.g6.xlarge", "Running"]);
   });
+  it("when the CLI alone dies mid-change, the orphaned provider still finishes it and starts the instance", async function () {
+    // GIVEN a stack managing a running instance, and an up of a type change that has just stopped it
+    const run = await upOfTypeChangeAfterItsStop(2);
+    // WHEN the CLI is killed, its provider left running with its output pipes closed
+    run.killCliOnly();
+    await run.exited;
+    // THEN the provider does not die on its next progress line: it changes the type and starts the instance
+    await waitForCall(sim, "StartInstance");
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()", "ModifyInstanceSpec(InstanceType)", "StartInstance()"]);
+  });
 });
 
 /** Resolves once the simulator has been asked `action` (a minute at most). */
@@ -309,4 +319,3 @@ async function waitForCall(sim: RunningSimulator, action: string): Promise<void>
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-

@@ -189,7 +189,9 @@ export interface BackgroundRun {
    * their own), with SIGKILL: what a killed CI runner or `kill -9` of a container does.
    */
   kill(): void;
-  /** Ctrl-C as a terminal sends it: SIGINT to the CLI and every plugin in its process group. */
+  /** Kills the CLI alone (SIGKILL), leaving its plugins orphaned, as an OOM kill of the CLI would. */
+  killCliOnly(): void;
+  /** Ctrl-C as a terminal sends it: SIGINT to the CLI's process group (plugins have their own). */
   interrupt(): void;
   /** Settles when the CLI has exited. */
   readonly exited: Promise<number | null>;
@@ -214,6 +216,9 @@ export function startInBackground(project: PulumiProject, args: readonly string[
           // already gone
         }
       }
+    },
+    killCliOnly: () => {
+      if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
     },
     interrupt: () => {
       if (child.pid !== undefined) process.kill(-child.pid, "SIGINT");
