@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { findResource, PulumiProject, startInBackground, type BackgroundRun, type CliResult } from "../harness/pulumi";
+import { findResource, PulumiProject, startInBackground, waitForExit, type BackgroundRun, type CliResult } from "../harness/pulumi";
 import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
 
 const TYPE = "pulumi-nodejs:dynamic/ecs-spec:InstanceSpec";
@@ -281,6 +281,7 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     // GIVEN a stack managing a running instance, and an up of a type change that has just stopped it
     const run = await upOfTypeChangeAfterItsStop(2);
     // WHEN Ctrl-C is pressed twice (the second one: "exit now")
+    const plugins = run.providerProcesses();
     run.interrupt();
     await new Promise((r) => setTimeout(r, 300));
     run.interrupt();
@@ -290,6 +291,8 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     assert.notEqual(code, 0);
     await waitForCall(sim, "StartInstance");
     assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()", "StartInstance()"]);
+    // AND the provider exits once its apply has settled
+    await waitForExit(plugins, 15_000);
     sim.setTiming({ stopSeconds: TIMING.stopSeconds });
     // AND the next up does the whole change
     sim.clearCalls();
@@ -303,11 +306,15 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     // GIVEN a stack managing a running instance, and an up of a type change that has just stopped it
     const run = await upOfTypeChangeAfterItsStop(2);
     // WHEN the CLI is killed, its provider left running with its output pipes closed
+    const plugins = run.providerProcesses();
     run.killCliOnly();
     await run.exited;
     // THEN the provider does not die on its next progress line: it changes the type and starts the instance
     await waitForCall(sim, "StartInstance");
     assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()", "ModifyInstanceSpec(InstanceType)", "StartInstance()"]);
+    // AND then it exits instead of lingering as an orphan
+    assert.equal(plugins.length, 1, "one provider process");
+    await waitForExit(plugins, 15_000);
   });
 });
 

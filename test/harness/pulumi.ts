@@ -193,6 +193,8 @@ export interface BackgroundRun {
   killCliOnly(): void;
   /** Ctrl-C as a terminal sends it: SIGINT to the CLI's process group (plugins have their own). */
   interrupt(): void;
+  /** The provider plugin processes the CLI has started so far (`pulumi-resource-pulumi-nodejs`), by PID. */
+  providerProcesses(): number[];
   /** Settles when the CLI has exited. */
   readonly exited: Promise<number | null>;
 }
@@ -223,8 +225,18 @@ export function startInBackground(project: PulumiProject, args: readonly string[
     interrupt: () => {
       if (child.pid !== undefined) process.kill(-child.pid, "SIGINT");
     },
+    providerProcesses: () => (child.pid === undefined ? [] : descendantsOf(child.pid).filter((pid) => commandLineOf(pid).includes("dynamic-provider"))),
     exited,
   };
+}
+
+/** The command line of `pid` ("" when it is gone). */
+function commandLineOf(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return "";
+  }
 }
 
 /** Every live descendant of `pid`, from /proc (Linux). */
@@ -254,3 +266,22 @@ function descendantsOf(pid: number): number[] {
   }
   return found;
 }
+
+/** Resolves once none of `pids` is alive; rejects after `timeoutMs`. */
+export async function waitForExit(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const alive = () =>
+    pids.filter((pid) => {
+      try {
+        // A zombie still answers signal 0 but is gone for our purpose.
+        return !fs.readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+      } catch {
+        return false;
+      }
+    });
+  const deadline = Date.now() + timeoutMs;
+  while (alive().length > 0) {
+    if (Date.now() > deadline) throw new Error(`processes still running after ${timeoutMs} ms: ${alive().join(", ")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
