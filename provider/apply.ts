@@ -60,12 +60,18 @@ export interface RetryPolicy {
 }
 
 /** Policy names. */
-export type PolicyName = "specChange" | "power" | "read";
+export type PolicyName = "specChange" | "specChangeWhileDown" | "power" | "read";
 
 /** The retry policies: one per kind of call. */
 export const RETRY_POLICIES: Readonly<Record<PolicyName, RetryPolicy>> = Object.freeze({
   /** ModifyInstanceSpec: cooldown waits and lost answers count as retries too. */
   specChange: { name: "specChange", retries: 8, minDelayMs: 2_000, maxDelayMs: 60_000 },
+  /**
+   * ModifyInstanceSpec while the instance is down because this run stopped it: every second of
+   * backoff is downtime, so fewer, shorter retries (about half a minute in all) before the engine
+   * gives up and starts the instance again; the next run tries the change once more.
+   */
+  specChangeWhileDown: { name: "specChangeWhileDown", retries: 4, minDelayMs: 1_000, maxDelayMs: 15_000 },
   /** StopInstance / StartInstance. */
   power: { name: "power", retries: 6, minDelayMs: 2_000, maxDelayMs: 30_000 },
   /** DescribeInstances / DescribeDisks / DescribeResourcesModification. */
@@ -309,7 +315,7 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
           if (!isEcsApiError(error)) throw error;
           previous = error.decision;
-          if (error.decision === "stopFirst" || (error.decision === "waitStatus" && policy.name === "specChange")) {
+          if (error.decision === "stopFirst" || (error.decision === "waitStatus" && (policy.name === "specChange" || policy.name === "specChangeWhileDown"))) {
             throw new Replan(`${error.code} on ${error.action}`, error);
           }
           const retryable = RETRYABLE.has(error.decision) || error.decision === "waitStatus";
@@ -446,7 +452,8 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
     const startedAt = clock.now();
     const params = paramsOf(step);
     let already = false;
-    const { value, attempts } = await withRetry(policies.specChange, "ModifyInstanceSpec", async (attempt, previous) => {
+    const policy = st.stoppedByUs ? policies.specChangeWhileDown : policies.specChange;
+    const { value, attempts } = await withRetry(policy, "ModifyInstanceSpec", async (attempt, previous) => {
       if (attempt > 1 && previous === "verifyThenRetry") {
         // The last answer was lost: if the change shows, it was applied — do not send it again.
         const snap = await readOnce();

@@ -371,6 +371,23 @@ describe("apply: scripted faults", () => {
     assert.match(e.message, /started again/);
   });
 
+  it("while the instance is down for the change, a failing type change gets the short policy, then a restart", async () => {
+    // GIVEN a type change that keeps failing with InternalError once the instance is stopped
+    const { ecs, clock, run } = setup();
+    const { retries, minDelayMs, maxDelayMs } = RETRY_POLICIES.specChangeWhileDown;
+    ecs.faults = Array.from({ length: retries + 1 }, () => ({ action: "ModifyInstanceSpec", kind: "error" as const, code: "InternalError", httpStatus: 500 }));
+    // WHEN applied
+    const e = await rejects(run(TYPE));
+    // THEN it tried 1 + the short policy's retries, each backoff within its range, then started the instance again
+    assert.equal(ecs.calls().filter((c) => c === "Modify(type ecs.g6.xlarge)").length, retries + 1);
+    const polls = TIMING.pollSeconds * 1000;
+    const backoffs = clock.sleeps.filter((ms) => ms !== polls);
+    assert.deepEqual(backoffs, [minDelayMs, 2 * minDelayMs, 4 * minDelayMs, 8 * minDelayMs].map((ms) => Math.min(ms, maxDelayMs)));
+    assert.ok(backoffs.reduce((a, b) => a + b, 0) <= 30_000, "at most half a minute of extra downtime");
+    assert.equal(e.restarted, true);
+    assert.equal(ecs.inst.status, "Running");
+  });
+
   it("stop answer lost: the retry re-reads, sees Stopping, and does not stop twice", async () => {
     const { ecs, run } = setup();
     ecs.faults = [{ action: "StopInstance", kind: "lost" }];
