@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { PulumiProject, REPO_ROOT } from "../harness/pulumi";
+import { simInstance } from "../helpers/sim";
 import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
 
 const COOLDOWN_SECONDS = 3;
@@ -72,8 +73,8 @@ describe("examples/ run against the simulator through the real pulumi CLI", func
       "i-demo-worker-02: ecs.c6.xlarge Running out 10",
     ]);
     assert.deepEqual(changeCalls(sim.calls(), "i-demo-batch-01"), ["ModifyInstanceSpec(InstanceType)"]);
-    const batch = sim.getState().instances.find((i) => i.instanceId === "i-demo-batch-01");
-    assert.deepEqual([batch?.status, batch?.pendingInstanceType], ["Stopped", "ecs.g6.2xlarge"], "the new type shows at its next start");
+    const batch = simInstance(sim, "i-demo-batch-01");
+    assert.deepEqual([batch.status, batch.pendingInstanceType], ["Stopped", "ecs.g6.2xlarge"], "the new type shows at its next start");
     assert.deepEqual(sim.calls().filter((c) => c.code).map((c) => `${c.action} ${c.code}`), []);
   });
 });

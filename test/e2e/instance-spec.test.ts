@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { findResource, PulumiProject, startInBackground, waitForExit, type BackgroundRun, type CliResult } from "../harness/pulumi";
+import { simInstance } from "../helpers/sim";
 import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
 
 const TYPE = "pulumi-nodejs:dynamic/ecs-spec:InstanceSpec";
@@ -197,7 +198,7 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
       env: { PULUMI_ECS_SPEC_ENDPOINT: sim.url },
     });
     const up = await project.up();
-    const before = sim.getState().instances.find((i) => i.instanceId === "i-demo-api-01");
+    const before = simInstance(sim, "i-demo-api-01");
     // AND its serialized provider is the tiny loader, the same text for every resource, with no credential
     const applied = await project.exportState();
     const providerText = findResource(applied, TYPE, "api")?.inputs?.__provider;
@@ -210,9 +211,9 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     const destroy = await project.cli(["destroy", "--yes", "--skip-preview"]);
     // THEN no change call reached the simulator and the instance is as it was
     assert.deepEqual(changeCalls(sim.calls(), "i-demo-api-01"), []);
-    const after = sim.getState().instances.find((i) => i.instanceId === "i-demo-api-01");
-    assert.equal(after?.internetMaxBandwidthOut, before?.internetMaxBandwidthOut);
-    assert.equal(after?.status, "Running");
+    const after = simInstance(sim, "i-demo-api-01");
+    assert.equal(after.internetMaxBandwidthOut, before.internetMaxBandwidthOut);
+    assert.equal(after.status, "Running");
     // AND the access key secret appears nowhere the engine wrote or printed
     const exported = JSON.stringify(await project.exportState());
     for (const [where, text] of [
@@ -273,8 +274,8 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     sim.clearCalls();
     await project.up();
     assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["ModifyInstanceSpec(InstanceType)", "StartInstance()"]);
-    const instance = sim.getState().instances.find((i) => i.instanceId === "i-demo-web-01");
-    assert.deepEqual([instance?.instanceType, instance?.status], ["ecs.g6.xlarge", "Running"]);
+    const instance = simInstance(sim, "i-demo-web-01");
+    assert.deepEqual([instance.instanceType, instance.status], ["ecs.g6.xlarge", "Running"]);
   });
 
   it("on Ctrl-C twice in the middle of a type change, starts the instance again before giving up", async function () {
@@ -299,9 +300,10 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     project.removeStaleLocks();
     await project.up();
     assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()", "ModifyInstanceSpec(InstanceType)", "StartInstance()"]);
-    const instance = sim.getState().instances.find((i) => i.instanceId === "i-demo-web-01");
-    assert.deepEqual([instance?.instanceType, instance?.status], ["ecs.g6.xlarge", "Running"]);
+    const instance = simInstance(sim, "i-demo-web-01");
+    assert.deepEqual([instance.instanceType, instance.status], ["ecs.g6.xlarge", "Running"]);
   });
+
   it("when the CLI alone dies mid-change, the orphaned provider still finishes it and starts the instance", async function () {
     // GIVEN a stack managing a running instance, and an up of a type change that has just stopped it
     const run = await upOfTypeChangeAfterItsStop(2);

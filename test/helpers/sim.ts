@@ -7,7 +7,7 @@ import RPCClient from "@alicloud/pop-core";
 import Ecs, * as $Ecs from "@alicloud/ecs20140526";
 import OpenApi, { $OpenApiUtil, OpenApiUtil } from "@alicloud/openapi-core";
 import * as $dara from "@darabonba/typescript";
-import { demoState, startSimulator, type RunningSimulator, type SimState, type SimulatorOptions, type SimulatorTiming } from "../../simulator/index.js";
+import { demoState, startSimulator, type RunningSimulator, type SimInstance, type SimState, type SimulatorOptions, type SimulatorTiming } from "../../simulator/index.js";
 
 /** Compressed durations: the rules stay, the waiting goes. */
 export const FAST_TIMING: SimulatorTiming = {
@@ -171,4 +171,11 @@ export async function describeOne(client: RPCClient, regionId: string, id: strin
 /** ISO `yyyy-MM-ddTHH:mm:ssZ` of `ms`. */
 export function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** The simulator's record of one instance, as it is now (fails the test when it does not exist). */
+export function simInstance(sim: RunningSimulator, instanceId: string): SimInstance {
+  const instance = sim.getState().instances.find((i) => i.instanceId === instanceId);
+  if (!instance) throw new Error(`the simulator has no instance ${instanceId}`);
+  return instance;
 }
