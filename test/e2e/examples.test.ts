@@ -1,23 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { PulumiProject, REPO_ROOT } from "../harness/pulumi";
-import { simInstance } from "../helpers/sim";
-import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
+import { changeCalls, simEnv, simInstance } from "../helpers/sim";
+import { startSimulator, type RunningSimulator } from "../../simulator/index";
 
 const COOLDOWN_SECONDS = 3;
-
-/** `Action(items)` of the calls that change `instanceId`, in order. */
-function changeCalls(calls: readonly CallLogEntry[], instanceId: string): string[] {
-  return calls
-    .filter((c) => ["ModifyInstanceSpec", "StopInstance", "StartInstance"].includes(c.action) && c.params.InstanceId === instanceId)
-    .map((c) => {
-      const items = Object.keys(c.params)
-        .filter((k) => !["InstanceId", "ClientToken", "RegionId", "ForceStop", "Async"].includes(k))
-        .sort()
-        .map((k) => (k === "StoppedMode" ? `${k}=${c.params[k]}` : k));
-      return `${c.action}(${items.join(",")})${c.code ? " " + c.code : ""}`;
-    });
-}
 
 describe("examples/ run against the simulator through the real pulumi CLI", function () {
   let sim: RunningSimulator;
@@ -37,7 +24,7 @@ describe("examples/ run against the simulator through the real pulumi CLI", func
     project = await PulumiProject.create(`example-${name}`, {
       program: `module.exports = require(${JSON.stringify(compiled)});\n`,
       config: { "alicloud:region": sim.regionId, cooldownSeconds: String(COOLDOWN_SECONDS) },
-      env: { PULUMI_ECS_SPEC_ENDPOINT: sim.url, ALIBABA_CLOUD_ACCESS_KEY_ID: sim.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: sim.accessKeySecret },
+      env: simEnv(sim),
     });
     await project.up();
     await project.preview(["--expect-no-changes"]);

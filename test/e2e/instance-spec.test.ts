@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { findResource, PulumiProject, startInBackground, waitForExit, type BackgroundRun, type CliResult } from "../harness/pulumi";
-import { simInstance } from "../helpers/sim";
-import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
+import { changeCalls, simEnv, simInstance } from "../helpers/sim";
+import { startSimulator, type RunningSimulator } from "../../simulator/index";
 
 const TYPE = "pulumi-nodejs:dynamic/ecs-spec:InstanceSpec";
 const TIMING = { cooldownSeconds: 3, stopSeconds: 0.5, startSeconds: 0.5 };
@@ -12,26 +12,6 @@ function programOf(resources: Record<string, Record<string, unknown>>): string {
     ([name, args]) => `const ${name.replace(/-/g, "_")} = new InstanceSpec(${JSON.stringify(name)}, ${JSON.stringify({ cooldownSeconds: TIMING.cooldownSeconds, ...args })});\nexports[${JSON.stringify(name)}] = ${name.replace(/-/g, "_")}.actual;`,
   );
   return `const { InstanceSpec } = require("pulumi-ecs-spec");\n${lines.join("\n")}\n`;
-}
-
-function simEnv(sim: RunningSimulator): Record<string, string> {
-  return {
-    PULUMI_ECS_SPEC_ENDPOINT: sim.url,
-    ALIBABA_CLOUD_ACCESS_KEY_ID: sim.accessKeyId,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: sim.accessKeySecret,
-  };
-}
-
-/** The calls that change something, as `Action(items)`, in order. */
-function changeCalls(calls: readonly CallLogEntry[], instanceId: string): string[] {
-  return calls
-    .filter((c) => ["ModifyInstanceSpec", "StopInstance", "StartInstance"].includes(c.action) && c.params.InstanceId === instanceId)
-    .map((c) => {
-      const items = Object.keys(c.params)
-        .filter((k) => !["Action", "InstanceId", "ClientToken", "RegionId", "StoppedMode", "ForceStop", "Async"].includes(k))
-        .sort();
-      return `${c.action}(${items.join(",")})${c.code ? " " + c.code : ""}`;
-    });
 }
 
 function everything(...results: CliResult[]): string {
@@ -96,7 +76,7 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     // way, and the type, the item most likely to be refused, goes first)
     const calls = sim.calls();
     assert.deepEqual(changeCalls(calls, "i-demo-web-01"), [
-      "StopInstance()",
+      "StopInstance(StoppedMode=KeepCharging)",
       "ModifyInstanceSpec(InstanceType)",
       "StartInstance()",
       "ModifyInstanceSpec(InternetMaxBandwidthOut)",
@@ -235,7 +215,7 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     assert.notEqual(failed.code, 0);
     assert.match(everything(failed), /OperationDenied\.NoStock/);
     assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), [
-      "StopInstance()",
+      "StopInstance(StoppedMode=KeepCharging)",
       "ModifyInstanceSpec(InstanceType)",
       "StartInstance() OperationDenied.NoStock",
       "StartInstance()",
@@ -264,7 +244,7 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     await run.exited;
     // (longer than the stop takes: a provider still alive would send the type change by then)
     await new Promise((r) => setTimeout(r, 4000));
-    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()"], "killed after the stop, before the type change");
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance(StoppedMode=KeepCharging)"], "killed after the stop, before the type change");
     sim.setTiming({ stopSeconds: TIMING.stopSeconds });
     // THEN the next preview plans the rest, including the start
     project.removeStaleLocks();
@@ -291,7 +271,7 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     // instead of leaving it stopped (the engine kills it 5 s after the interrupt)
     assert.notEqual(code, 0);
     await waitForCall(sim, "StartInstance");
-    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()", "StartInstance()"]);
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance(StoppedMode=KeepCharging)", "StartInstance()"]);
     // AND the provider exits once its apply has settled
     await waitForExit(plugins, 15_000);
     sim.setTiming({ stopSeconds: TIMING.stopSeconds });
@@ -299,7 +279,7 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     sim.clearCalls();
     project.removeStaleLocks();
     await project.up();
-    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()", "ModifyInstanceSpec(InstanceType)", "StartInstance()"]);
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance(StoppedMode=KeepCharging)", "ModifyInstanceSpec(InstanceType)", "StartInstance()"]);
     const instance = simInstance(sim, "i-demo-web-01");
     assert.deepEqual([instance.instanceType, instance.status], ["ecs.g6.xlarge", "Running"]);
   });
@@ -313,7 +293,7 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     await run.exited;
     // THEN the provider does not die on its next progress line: it changes the type and starts the instance
     await waitForCall(sim, "StartInstance");
-    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance()", "ModifyInstanceSpec(InstanceType)", "StartInstance()"]);
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance(StoppedMode=KeepCharging)", "ModifyInstanceSpec(InstanceType)", "StartInstance()"]);
     // AND then it exits instead of lingering as an orphan
     assert.equal(plugins.length, 1, "one provider process");
     await waitForExit(plugins, 15_000);

@@ -7,7 +7,7 @@ import RPCClient from "@alicloud/pop-core";
 import Ecs, * as $Ecs from "@alicloud/ecs20140526";
 import OpenApi, { $OpenApiUtil, OpenApiUtil } from "@alicloud/openapi-core";
 import * as $dara from "@darabonba/typescript";
-import { demoState, startSimulator, type RunningSimulator, type SimInstance, type SimState, type SimulatorOptions, type SimulatorTiming } from "../../simulator/index.js";
+import { demoState, startSimulator, type CallLogEntry, type RunningSimulator, type SimInstance, type SimState, type SimulatorOptions, type SimulatorTiming } from "../../simulator/index.js";
 
 /** Compressed durations: the rules stay, the waiting goes. */
 export const FAST_TIMING: SimulatorTiming = {
@@ -178,4 +178,30 @@ export function simInstance(sim: RunningSimulator, instanceId: string): SimInsta
   const instance = sim.getState().instances.find((i) => i.instanceId === instanceId);
   if (!instance) throw new Error(`the simulator has no instance ${instanceId}`);
   return instance;
+}
+
+/**
+ * The calls that change `instanceId` (ModifyInstanceSpec, StopInstance, StartInstance), in order, as
+ * `Action(items)`: the parameter names that carry the change (sorted), `StoppedMode=…` for a stop,
+ * and the error code of a refused call.
+ */
+export function changeCalls(calls: readonly CallLogEntry[], instanceId: string): string[] {
+  return calls
+    .filter((c) => ["ModifyInstanceSpec", "StopInstance", "StartInstance"].includes(c.action) && c.params.InstanceId === instanceId)
+    .map((c) => {
+      const items = Object.keys(c.params)
+        .filter((k) => !["InstanceId", "ClientToken", "RegionId", "ForceStop", "Async"].includes(k))
+        .sort()
+        .map((k) => (k === "StoppedMode" ? `${k}=${c.params[k]}` : k));
+      return `${c.action}(${items.join(",")})${c.code ? " " + c.code : ""}`;
+    });
+}
+
+/** The environment that points a Pulumi program's InstanceSpec resources at `sim`, with its keys. */
+export function simEnv(sim: RunningSimulator): Record<string, string> {
+  return {
+    PULUMI_ECS_SPEC_ENDPOINT: sim.url,
+    ALIBABA_CLOUD_ACCESS_KEY_ID: sim.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: sim.accessKeySecret,
+  };
 }
