@@ -41,16 +41,35 @@ export interface EcsClientOptions {
   readonly timeoutMs?: number;
 }
 
-/** Parameters of one `ModifyInstanceSpec` call. The client sends exactly the fields that are set. */
-export interface ModifyInstanceSpecParams {
-  readonly instanceId: string;
-  readonly instanceType?: string;
-  readonly systemDiskCategory?: "cloud_efficiency" | "cloud_ssd";
-  readonly allowMigrateAcrossZone?: boolean;
-  readonly internetMaxBandwidthOut?: number;
-  readonly internetMaxBandwidthIn?: number;
-  readonly temporary?: { readonly startTime: string; readonly endTime: string; readonly internetMaxBandwidthOut: number };
-}
+/**
+ * One `ModifyInstanceSpec` request. The API changes one item per call, so a request is exactly one
+ * of: a type change, a public bandwidth change (outbound and/or inbound: one item), or a temporary
+ * outbound bandwidth window. The client turns it into wire parameters.
+ */
+export type ModifyRequest =
+  | {
+      readonly item: "instanceType";
+      readonly instanceId: string;
+      readonly instanceType: string;
+      readonly systemDiskCategory?: "cloud_efficiency" | "cloud_ssd";
+      readonly allowMigrateAcrossZone?: boolean;
+    }
+  | {
+      readonly item: "bandwidth";
+      readonly instanceId: string;
+      readonly internetMaxBandwidthOut?: number;
+      readonly internetMaxBandwidthIn?: number;
+    }
+  | {
+      readonly item: "temporaryBandwidth";
+      readonly instanceId: string;
+      readonly startTime: string;
+      readonly endTime: string;
+      readonly internetMaxBandwidthOut: number;
+    };
+
+/** Wire parameters of one request as sent (flat, string-valued; never credentials or a signature). */
+export type WireParams = Readonly<Record<string, string>>;
 
 /** Options of {@link EcsApi.describeAvailableInstanceTypes}. */
 export interface AvailableTypesOptions {
@@ -62,6 +81,8 @@ export interface AvailableTypesOptions {
 export interface CallResult {
   /** The API's `RequestId`. */
   readonly requestId: string;
+  /** The request's parameters as sent (the same for every attempt of it). */
+  readonly sent: WireParams;
 }
 
 /** The ECS calls the engine uses. Every method throws only {@link EcsApiError}. */
@@ -80,7 +101,7 @@ export interface EcsApi {
   /** `StartInstance`. No ClientToken either (see {@link EcsApi.stopInstance}). */
   startInstance(instanceId: string): Promise<CallResult>;
   /** `ModifyInstanceSpec` with one item and the given idempotency token. */
-  modifyInstanceSpec(params: ModifyInstanceSpecParams, clientToken: string): Promise<CallResult>;
+  modifyInstanceSpec(request: ModifyRequest, clientToken: string): Promise<CallResult>;
 }
 
 /** Thrown by {@link createEcsClient} for an endpoint it refuses. */
@@ -239,7 +260,7 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     let body: Body;
     let status: number | undefined;
     try {
-      const [json, entry] = await rpc.request(action, params, { method: "POST", formatParams: false, timeout });
+      const [json, entry] = await rpc.request(action, { ...params }, { method: "POST", formatParams: false, timeout });
       body = json;
       status = entry?.response?.statusCode;
     } catch (e) {
@@ -256,7 +277,10 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     }
     return body;
   }
-  const requestIdOf = (b: Body): CallResult => ({ requestId: typeof b.RequestId === "string" ? b.RequestId : "" });
+  const change = async (action: string, params: Params): Promise<CallResult> => {
+    const b = await call(action, params);
+    return { requestId: typeof b.RequestId === "string" ? b.RequestId : "", sent: params };
+  };
   const list = (b: unknown, outer: string, inner: string): Body[] => {
     const o = b && typeof b === "object" ? (b as Body)[outer] : undefined;
     const l = o && typeof o === "object" ? (o as Body)[inner] : undefined;
@@ -305,30 +329,41 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
       return [...types].sort();
     },
     hasLocalDisks,
-    async stopInstance(instanceId, stoppedMode) {
-      return requestIdOf(await call("StopInstance", { InstanceId: instanceId, ForceStop: "false", StoppedMode: stoppedMode }));
-    },
-    async startInstance(instanceId) {
-      return requestIdOf(await call("StartInstance", { InstanceId: instanceId }));
-    },
-    async modifyInstanceSpec(p, clientToken) {
-      return requestIdOf(await call("ModifyInstanceSpec", { ...modifyParams(p), ClientToken: clientToken }));
-    },
+    stopInstance: (instanceId, stoppedMode) => change("StopInstance", stopInstanceParams(instanceId, stoppedMode)),
+    startInstance: (instanceId) => change("StartInstance", startInstanceParams(instanceId)),
+    modifyInstanceSpec: (request, clientToken) => change("ModifyInstanceSpec", modifyInstanceSpecParams(request, clientToken)),
   };
 }
 
-/** The wire parameters of a `ModifyInstanceSpec` call, flat and string-valued, set fields only. */
-export function modifyParams(p: ModifyInstanceSpecParams): Params {
-  const out: Params = { InstanceId: p.instanceId };
-  if (p.instanceType !== undefined) out.InstanceType = p.instanceType;
-  if (p.systemDiskCategory !== undefined) out["SystemDisk.Category"] = p.systemDiskCategory;
-  if (p.allowMigrateAcrossZone !== undefined) out.AllowMigrateAcrossZone = String(p.allowMigrateAcrossZone);
-  if (p.internetMaxBandwidthOut !== undefined) out.InternetMaxBandwidthOut = String(p.internetMaxBandwidthOut);
-  if (p.internetMaxBandwidthIn !== undefined) out.InternetMaxBandwidthIn = String(p.internetMaxBandwidthIn);
-  if (p.temporary) {
-    out["Temporary.StartTime"] = p.temporary.startTime;
-    out["Temporary.EndTime"] = p.temporary.endTime;
-    out["Temporary.InternetMaxBandwidthOut"] = String(p.temporary.internetMaxBandwidthOut);
+/** `StopInstance` parameters: a normal (not forced) stop in the given billing mode. */
+export function stopInstanceParams(instanceId: string, stoppedMode: "KeepCharging" | "StopCharging"): WireParams {
+  return { InstanceId: instanceId, ForceStop: "false", StoppedMode: stoppedMode };
+}
+
+/** `StartInstance` parameters. */
+export function startInstanceParams(instanceId: string): WireParams {
+  return { InstanceId: instanceId };
+}
+
+/** The wire parameters of a `ModifyInstanceSpec` call: flat, string-valued, the request's item only, plus its ClientToken. */
+export function modifyInstanceSpecParams(r: ModifyRequest, clientToken: string): WireParams {
+  const out: Params = { InstanceId: r.instanceId };
+  switch (r.item) {
+    case "instanceType":
+      out.InstanceType = r.instanceType;
+      if (r.systemDiskCategory !== undefined) out["SystemDisk.Category"] = r.systemDiskCategory;
+      if (r.allowMigrateAcrossZone !== undefined) out.AllowMigrateAcrossZone = String(r.allowMigrateAcrossZone);
+      break;
+    case "bandwidth":
+      if (r.internetMaxBandwidthOut !== undefined) out.InternetMaxBandwidthOut = String(r.internetMaxBandwidthOut);
+      if (r.internetMaxBandwidthIn !== undefined) out.InternetMaxBandwidthIn = String(r.internetMaxBandwidthIn);
+      break;
+    case "temporaryBandwidth":
+      out["Temporary.StartTime"] = r.startTime;
+      out["Temporary.EndTime"] = r.endTime;
+      out["Temporary.InternetMaxBandwidthOut"] = String(r.internetMaxBandwidthOut);
+      break;
   }
+  out.ClientToken = clientToken;
   return out;
 }

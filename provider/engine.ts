@@ -6,6 +6,7 @@ export {
   DesiredSpecSchema,
   TemporaryBandwidthSchema,
   parseDesiredSpec,
+  temporaryIsUpgrade,
   DEFAULT_COOLDOWN_SECONDS,
   DEFAULT_TIMEOUT_SECONDS,
   type DesiredSpec,
@@ -16,9 +17,7 @@ export {
 } from "./schema";
 export {
   plan,
-  describePlan,
-  describeStep,
-  formatDuration,
+  wantedInstanceType,
   clientTokenFor,
   sameTemporary,
   temporaryActive,
@@ -42,6 +41,7 @@ export {
 export {
   apply,
   readWithRetry,
+  classify,
   retryDelayMs,
   ApplyError,
   DEFAULT_TIMING,
@@ -51,11 +51,15 @@ export {
   type ApplyTiming,
   type ApplyErrorCode,
   type AppliedStep,
+  type ObservedDurations,
   type PartialResult,
   type ProgressEvent,
+  type RetryAction,
   type RetryPolicy,
   type PolicyName,
-} from "./apply";
+} from "./executor";
+export { describePlan, describeStep, formatDuration } from "./describe";
+export { typeCatalogueFor } from "./facts";
 export {
   createEcsClient,
   checkEndpoint,
@@ -64,10 +68,11 @@ export {
   type EcsApi,
   type EcsClientOptions,
   type EcsCredentials,
-  type ModifyInstanceSpecParams,
+  type ModifyRequest,
+  type WireParams,
   type AvailableTypesOptions,
   type CallResult,
 } from "./client";
-export { EcsApiError, isEcsApiError, decide, ERROR_TABLE, TRANSPORT_CODES, type Decision, type ErrorRule } from "./errors";
+export { EcsApiError, isEcsApiError, isRetryableDecision, decide, ERROR_TABLE, TRANSPORT_CODES, type Decision, type ErrorRule } from "./errors";
 export { realClock, type Clock } from "./clock";
 export type { InstanceSnapshot, InstanceStatus } from "./model";

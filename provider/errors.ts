@@ -21,6 +21,14 @@
  */
 export type Decision = "retry" | "verifyThenRetry" | "waitCooldown" | "stopFirst" | "waitStatus" | "fail";
 
+/**
+ * True when the same call may succeed later as it is: every decision but `fail` and `stopFirst`.
+ * The executor's retry classifier and {@link EcsApiError.retryable} both rest on it.
+ */
+export function isRetryableDecision(decision: Decision): boolean {
+  return decision !== "fail" && decision !== "stopFirst";
+}
+
 /** One row of the error table. */
 export interface ErrorRule {
   /** What to do. */
@@ -244,7 +252,7 @@ export class EcsApiError extends Error {
     if (fields.requestId !== undefined) this.requestId = fields.requestId;
     this.decision = rule.decision;
     this.hint = rule.hint;
-    this.retryable = rule.decision !== "fail" && rule.decision !== "stopFirst";
+    this.retryable = isRetryableDecision(rule.decision);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { InstanceSnapshot, InstanceStatus } from "./model";
-import type { DesiredSpec, TemporaryBandwidth } from "./schema";
+import { temporaryIsUpgrade, type DesiredSpec, type TemporaryBandwidth } from "./schema";
 
 /** Duration estimates the planner orders steps by (the cooldown comes from the desired spec). */
 export interface Estimates {
@@ -176,17 +176,28 @@ export function temporaryActive(t: TemporaryBandwidth | undefined, nowMs: number
   return t !== undefined && Date.parse(t.startTime) <= nowMs && nowMs < Date.parse(t.endTime);
 }
 
+/**
+ * The instance type to change to, or `undefined` when no type change is wanted. A type already
+ * accepted on a Stopped instance (`pendingInstanceType`) counts as the current type. The one
+ * place this is decided: the planner and whoever fetches the type catalogue for it use it.
+ */
+export function wantedInstanceType(actual: InstanceSnapshot, desired: DesiredSpec, pendingInstanceType?: string): string | undefined {
+  const currentType = pendingInstanceType ?? actual.instanceType;
+  return desired.instanceType !== undefined && desired.instanceType !== currentType ? desired.instanceType : undefined;
+}
+
 /** The single-item changes from `actual` to `desired`, in canonical order (type, bandwidth, temporary). */
 function itemsToChange(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanContext): Item[] {
   const items: Item[] = [];
   const currentType = ctx.pendingInstanceType ?? actual.instanceType;
-  if (desired.instanceType !== undefined && desired.instanceType !== currentType) {
+  const targetType = wantedInstanceType(actual, desired, ctx.pendingInstanceType);
+  if (targetType !== undefined) {
     items.push({
       kind: "type",
       step: {
         kind: "modifyType",
         from: currentType,
-        instanceType: desired.instanceType,
+        instanceType: targetType,
         ...(desired.systemDiskCategory !== undefined ? { systemDiskCategory: desired.systemDiskCategory } : {}),
         ...(desired.allowMigrateAcrossZone !== undefined ? { allowMigrateAcrossZone: desired.allowMigrateAcrossZone } : {}),
       },
@@ -312,7 +323,7 @@ function refusalsFor(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanCo
       });
     }
     const baseOut = desired.internetMaxBandwidthOut ?? actual.internetMaxBandwidthOut;
-    if (t.out <= baseOut) {
+    if (!temporaryIsUpgrade(t.out, baseOut)) {
       r.push({
         code: "TemporaryNotUpgrade",
         field: "temporaryBandwidth.internetMaxBandwidthOut",
@@ -400,7 +411,7 @@ function simulate(
   let baseOut = actual.internetMaxBandwidthOut;
   for (const item of order) {
     // ECS takes a temporary window only above the outbound bandwidth at the time of the call.
-    if (item.kind === "temporary" && item.step.out <= baseOut) return undefined;
+    if (item.kind === "temporary" && !temporaryIsUpgrade(item.step.out, baseOut)) return undefined;
     if (item.kind === "bandwidth" && item.step.out) baseOut = item.step.out.to;
     if (item.kind === "type") {
       if (status === "Running") {
@@ -451,7 +462,7 @@ function permutations<T>(xs: readonly T[]): T[][] {
  * @example
  * const p = plan(snapshot, desired, { now: new Date() });
  * if (p.kind === "refused") console.log(p.refusals.map((r) => r.message));
- * else describePlan(p).forEach((l) => console.log(l));
+ * else console.log(p.steps.map((s) => s.kind));
  */
 export function plan(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanContext): Plan {
   const items = itemsToChange(actual, desired, ctx);
@@ -472,67 +483,4 @@ export function plan(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanCo
   }
   const b = best!;
   return { kind: "ok", steps: b.steps, expectedDowntimeSeconds: b.downtime, expectedDurationSeconds: b.duration, stopsInstance: b.stops };
-}
-
-/** `m:ss` (or `h:mm:ss`), rounded to the second. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, "0");
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
-}
-
-/** One human line for a step (without its number). */
-export function describeStep(step: Step): string {
-  switch (step.kind) {
-    case "waitStatus":
-      return `wait for status ${step.until} (now ${step.from}) ~${formatDuration(step.expectedSeconds)}`;
-    case "waitCooldown":
-      return step.leadSeconds > 0
-        ? `wait cooldown ${formatDuration(step.expectedSeconds)} (running; the stop overlaps the last ${formatDuration(step.leadSeconds)})`
-        : `wait cooldown ${formatDuration(step.expectedSeconds)}`;
-    case "stop":
-      return `StopInstance (${step.stoppedMode}) — instance will be STOPPED ~${formatDuration(step.expectedSeconds)}`;
-    case "start":
-      return `StartInstance — instance RUNNING again after ~${formatDuration(step.expectedSeconds)}`;
-    case "modifyType":
-      return (
-        `ModifyInstanceSpec InstanceType ${step.from} → ${step.instanceType}` +
-        (step.systemDiskCategory ? `, SystemDisk.Category ${step.systemDiskCategory}` : "") +
-        (step.allowMigrateAcrossZone !== undefined ? `, AllowMigrateAcrossZone ${step.allowMigrateAcrossZone}` : "") +
-        ` (${step.whileStatus.toLowerCase()})`
-      );
-    case "modifyBandwidth": {
-      const parts = [
-        ...(step.out ? [`InternetMaxBandwidthOut ${step.out.from} → ${step.out.to}`] : []),
-        ...(step.in ? [`InternetMaxBandwidthIn ${step.in.from} → ${step.in.to}`] : []),
-      ];
-      return `ModifyInstanceSpec ${parts.join(", ")} (${step.whileStatus.toLowerCase()})`;
-    }
-    case "modifyTemporaryBandwidth":
-      return `ModifyInstanceSpec Temporary.InternetMaxBandwidthOut ${step.out} from ${step.startTime} to ${step.endTime} (${step.whileStatus.toLowerCase()})`;
-  }
-}
-
-/**
- * Human lines for a plan, used verbatim in `pulumi preview` output.
- *
- * @example
- * // 1. StopInstance (KeepCharging) — instance will be STOPPED ~0:45
- * // 2. ModifyInstanceSpec InstanceType ecs.g6.large → ecs.g6.xlarge (stopped)
- * // 3. StartInstance — instance RUNNING again after ~0:45
- * // 4. wait cooldown 4:15
- * // 5. ModifyInstanceSpec InternetMaxBandwidthOut 5 → 20 (running)
- * // expected downtime ~1:35, expected total ~6:45
- */
-export function describePlan(p: Plan): string[] {
-  if (p.kind === "refused") {
-    return p.refusals.map((r) => `refused (${r.code}${r.field ? `, ${r.field}` : ""}): ${r.message}`);
-  }
-  if (p.steps.length === 0) return ["no changes: the instance already matches the desired spec"];
-  return [
-    ...p.steps.map((s, i) => `${i + 1}. ${describeStep(s)}`),
-    `expected downtime ~${formatDuration(p.expectedDowntimeSeconds)}, expected total ~${formatDuration(p.expectedDurationSeconds)}`,
-  ];
 }

@@ -115,7 +115,7 @@ export const DesiredSpecSchema = z
       });
     }
     const temp = v.temporaryBandwidth;
-    if (temp && v.internetMaxBandwidthOut !== undefined && temp.internetMaxBandwidthOut <= v.internetMaxBandwidthOut) {
+    if (temp && v.internetMaxBandwidthOut !== undefined && !temporaryIsUpgrade(temp.internetMaxBandwidthOut, v.internetMaxBandwidthOut)) {
       ctx.addIssue({
         code: "custom",
         path: ["temporaryBandwidth", "internetMaxBandwidthOut"],
@@ -128,6 +128,14 @@ export const DesiredSpecSchema = z
 export type DesiredSpec = z.output<typeof DesiredSpecSchema>;
 /** The desired spec as a user writes it (defaults optional). */
 export type DesiredSpecInput = z.input<typeof DesiredSpecSchema>;
+/**
+ * ECS accepts a temporary window only as an upgrade: its outbound bandwidth must be above the one
+ * in force when the window is set. The one place this rule is written.
+ */
+export function temporaryIsUpgrade(temporaryOut: number, baseOut: number): boolean {
+  return temporaryOut > baseOut;
+}
+
 /** A validated temporary bandwidth window. */
 export type TemporaryBandwidth = z.output<typeof TemporaryBandwidthSchema>;
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
-import { apply, ApplyError, type ApplyOptions, type ProgressEvent } from "../../provider/apply";
+import { apply, ApplyError, RETRY_POLICIES, type ApplyOptions, type ProgressEvent } from "../../provider/executor";
 import { createEcsClient, type EcsApi } from "../../provider/client";
 import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
 
@@ -21,9 +21,9 @@ const ENGINE_TIMING = {
   progressSeconds: 1,
 };
 const FAST_RETRY = {
-  specChange: { name: "specChange", retries: 6, minDelayMs: 50, maxDelayMs: 500 },
-  power: { name: "power", retries: 6, minDelayMs: 50, maxDelayMs: 500 },
-  read: { name: "read", retries: 4, minDelayMs: 50, maxDelayMs: 500 },
+  specChange: { ...RETRY_POLICIES.specChange, retries: 6, minDelayMs: 50, maxDelayMs: 500 },
+  power: { ...RETRY_POLICIES.power, retries: 6, minDelayMs: 50, maxDelayMs: 500 },
+  read: { ...RETRY_POLICIES.read, retries: 4, minDelayMs: 50, maxDelayMs: 500 },
 };
 const MUTATING = new Set(["ModifyInstanceSpec", "StopInstance", "StartInstance"]);
 
@@ -193,7 +193,7 @@ describe("engine against the simulator (real pop-core client)", function () {
     const d = { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 };
     let partial: ApplyError["partial"] | undefined;
     try {
-      await run(d, { policies: { ...FAST_RETRY, power: { name: "power", retries: 1, minDelayMs: 20, maxDelayMs: 20 } } });
+      await run(d, { policies: { ...FAST_RETRY, power: { ...RETRY_POLICIES.power, retries: 1, minDelayMs: 20, maxDelayMs: 20 } } });
       assert.fail("expected a failure");
     } catch (e) {
       assert.ok(e instanceof ApplyError, String(e));

@@ -4,9 +4,9 @@
  * stop/start only from the settled status, ClientToken idempotency).
  */
 import assert from "node:assert/strict";
-import { apply, ApplyError, retryDelayMs, RETRY_POLICIES, type ApplyOptions, type ProgressEvent } from "../../provider/apply";
-import type { EcsApi, ModifyInstanceSpecParams } from "../../provider/client";
-import { modifyParams } from "../../provider/client";
+import { apply, ApplyError, retryDelayMs, RETRY_POLICIES, type ApplyOptions, type ProgressEvent } from "../../provider/executor";
+import type { EcsApi, ModifyRequest } from "../../provider/client";
+import { modifyInstanceSpecParams, startInstanceParams, stopInstanceParams } from "../../provider/client";
 import { EcsApiError, TRANSPORT_CODES } from "../../provider/errors";
 import type { InstanceSnapshot } from "../../provider/model";
 import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
@@ -88,47 +88,54 @@ class FakeEcs implements EcsApi {
   async hasLocalDisks() {
     return false;
   }
-  async stopInstance(instanceId: string, stoppedMode: string) {
-    const f = this.record("StopInstance", { InstanceId: instanceId, StoppedMode: stoppedMode });
+  async stopInstance(instanceId: string, stoppedMode: "KeepCharging" | "StopCharging") {
+    const sent = stopInstanceParams(instanceId, stoppedMode);
+    const f = this.record("StopInstance", sent);
     this.advance();
     if (this.inst.status !== "Running") throw this.err("StopInstance", "IncorrectInstanceStatus", 403);
     this.inst = { ...this.inst, status: "Stopping" };
     this.transition = { to: "Stopped", at: this.clock.now() + S };
     if (f?.kind === "lost") throw this.err("StopInstance", TRANSPORT_CODES.network);
-    return { requestId: `REQ-${++this.n}` };
+    return { requestId: `REQ-${++this.n}`, sent };
   }
   async startInstance(instanceId: string) {
-    const f = this.record("StartInstance", { InstanceId: instanceId });
+    const sent = startInstanceParams(instanceId);
+    const f = this.record("StartInstance", sent);
     this.advance();
     if (this.inst.status !== "Stopped") throw this.err("StartInstance", "IncorrectInstanceStatus", 403);
     this.inst = { ...this.inst, status: "Starting" };
     this.transition = { to: "Running", at: this.clock.now() + T };
     if (f?.kind === "lost") throw this.err("StartInstance", TRANSPORT_CODES.network);
-    return { requestId: `REQ-${++this.n}` };
+    return { requestId: `REQ-${++this.n}`, sent };
   }
-  async modifyInstanceSpec(p: ModifyInstanceSpecParams, clientToken: string) {
-    const params = { ...modifyParams(p), ClientToken: clientToken };
+  async modifyInstanceSpec(request: ModifyRequest, clientToken: string) {
+    const params = modifyInstanceSpecParams(request, clientToken);
     const f = this.record("ModifyInstanceSpec", params);
     this.advance();
-    const sig = JSON.stringify(modifyParams(p));
+    const { ClientToken: _token, ...content } = params;
+    const sig = JSON.stringify(content);
     const seen = this.tokens.get(clientToken);
     if (seen !== undefined) {
       if (seen !== sig) throw this.err("ModifyInstanceSpec", "IdempotenceParamNotMatch");
-      return { requestId: `REQ-REPEAT-${++this.n}` };
+      return { requestId: `REQ-REPEAT-${++this.n}`, sent: params };
     }
-    const items = Number(p.instanceType !== undefined) + Number(p.internetMaxBandwidthOut !== undefined || p.internetMaxBandwidthIn !== undefined) + Number(p.temporary !== undefined);
+    // The wire, as the real API sees it: one item per call.
+    const items =
+      Number(params.InstanceType !== undefined) +
+      Number(params.InternetMaxBandwidthOut !== undefined || params.InternetMaxBandwidthIn !== undefined) +
+      Number(params["Temporary.StartTime"] !== undefined);
     if (items !== 1) throw this.err("ModifyInstanceSpec", "InvalidParameter.Mismatch");
     if (this.lastChange !== undefined && this.clock.now() - this.lastChange < C) throw this.err("ModifyInstanceSpec", "Throttling");
-    if (p.instanceType !== undefined) {
+    if (params.InstanceType !== undefined) {
       if (this.inst.status !== "Stopped") throw this.err("ModifyInstanceSpec", "InvalidInstanceStatus.NotStopped");
-      this.inst = { ...this.inst, pendingType: p.instanceType };
+      this.inst = { ...this.inst, pendingType: params.InstanceType };
     }
-    if (p.internetMaxBandwidthOut !== undefined) this.inst = { ...this.inst, internetMaxBandwidthOut: p.internetMaxBandwidthOut };
-    if (p.internetMaxBandwidthIn !== undefined) this.inst = { ...this.inst, internetMaxBandwidthIn: p.internetMaxBandwidthIn };
+    if (params.InternetMaxBandwidthOut !== undefined) this.inst = { ...this.inst, internetMaxBandwidthOut: Number(params.InternetMaxBandwidthOut) };
+    if (params.InternetMaxBandwidthIn !== undefined) this.inst = { ...this.inst, internetMaxBandwidthIn: Number(params.InternetMaxBandwidthIn) };
     this.lastChange = this.clock.now();
     this.tokens.set(clientToken, sig);
     if (f?.kind === "lost") throw this.err("ModifyInstanceSpec", TRANSPORT_CODES.network);
-    return { requestId: `REQ-${++this.n}` };
+    return { requestId: `REQ-${++this.n}`, sent: params };
   }
 
   /** The log as `Action` / `Action(item)` strings, reads collapsed to `D`. */
@@ -312,7 +319,7 @@ describe("apply: scripted faults", () => {
     // GIVEN someone else changed the instance 290 s ago, unknown to us
     const { ecs, clock, run } = setup();
     ecs.lastChange = T0 - 290_000;
-    await run(BW, { policies: { specChange: { name: "specChange", retries: 8, minDelayMs: 4000, maxDelayMs: 60_000 } } });
+    await run(BW, { policies: { specChange: { ...RETRY_POLICIES.specChange, retries: 8, minDelayMs: 4000, maxDelayMs: 60_000 } } });
     // THEN Throttling at +0 and +4 s, accepted at +12 s (cooldown ended at +10 s)
     assert.deepEqual(clock.sleeps, [4000, 8000]);
     assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "D"]);
@@ -499,15 +506,15 @@ describe("apply: abort and re-running after an interruption", () => {
 describe("retryDelayMs", () => {
   const base = { attemptNumber: 1, policy: RETRY_POLICIES.specChange, nowMs: 1_000_000, random: () => 0, cooldownMs: 300_000 };
   it("backoff doubles, is jittered between half and full, and is capped", () => {
-    assert.equal(retryDelayMs({ ...base, decision: "retry" }), 1000);
-    assert.equal(retryDelayMs({ ...base, decision: "retry", random: () => 1 }), 2000);
-    assert.equal(retryDelayMs({ ...base, decision: "verifyThenRetry", attemptNumber: 3, random: () => 1 }), 8000);
-    assert.equal(retryDelayMs({ ...base, decision: "retry", attemptNumber: 20, random: () => 1 }), 60_000);
+    assert.equal(retryDelayMs({ ...base, action: "backoff" }), 1000);
+    assert.equal(retryDelayMs({ ...base, action: "backoff", random: () => 1 }), 2000);
+    assert.equal(retryDelayMs({ ...base, action: "verifyThenBackoff", attemptNumber: 3, random: () => 1 }), 8000);
+    assert.equal(retryDelayMs({ ...base, action: "backoff", attemptNumber: 20, random: () => 1 }), 60_000);
   });
   it("cooldown: exactly until the known end", () => {
-    assert.equal(retryDelayMs({ ...base, decision: "waitCooldown", cooldownEndMs: 1_123_456 }), 123_456);
+    assert.equal(retryDelayMs({ ...base, action: "waitCooldown", cooldownEndMs: 1_123_456 }), 123_456);
   });
   it("cooldown of an unknown change: backoff, but never past the latest possible end", () => {
-    assert.equal(retryDelayMs({ ...base, decision: "waitCooldown", attemptNumber: 8, random: () => 1, throttledSinceMs: 1_000_000 - 299_000 }), 1000);
+    assert.equal(retryDelayMs({ ...base, action: "waitCooldown", attemptNumber: 8, random: () => 1, throttledSinceMs: 1_000_000 - 299_000 }), 1000);
   });
 });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { checkEndpoint, createEcsClient, EndpointError, modifyParams, normalizeError, toSnapshot, type EcsApi } from "../../provider/client";
+import { checkEndpoint, createEcsClient, EndpointError, modifyInstanceSpecParams, normalizeError, toSnapshot, type EcsApi } from "../../provider/client";
 import { EcsApiError, TRANSPORT_CODES } from "../../provider/errors";
 
 type Reply = { status: number; body: string; type?: string } | "drop";
@@ -82,10 +82,20 @@ describe("client: the wire and the answers", () => {
   it("ModifyInstanceSpec: one flat, string-valued param per set field, signed, POST; no 'undefined'", async () => {
     replies = [{ status: 200, body: '{"RequestId":"R-1"}' }];
     const r = await api.modifyInstanceSpec(
-      { instanceId: "i-1", temporary: { startTime: "2030-01-01T00:00:00Z", endTime: "2030-01-01T01:00:00Z", internetMaxBandwidthOut: 50 } },
+      { item: "temporaryBandwidth", instanceId: "i-1", startTime: "2030-01-01T00:00:00Z", endTime: "2030-01-01T01:00:00Z", internetMaxBandwidthOut: 50 },
       "tok-1",
     );
-    assert.deepEqual(r, { requestId: "R-1" });
+    // THEN the answer carries the request ID and exactly what was sent (no credential, no signature)
+    assert.deepEqual(r, {
+      requestId: "R-1",
+      sent: {
+        InstanceId: "i-1",
+        "Temporary.StartTime": "2030-01-01T00:00:00Z",
+        "Temporary.EndTime": "2030-01-01T01:00:00Z",
+        "Temporary.InternetMaxBandwidthOut": "50",
+        ClientToken: "tok-1",
+      },
+    });
     const p = seen[0]!.params;
     assert.equal(seen[0]!.method, "POST");
     assert.equal(p.get("Action"), "ModifyInstanceSpec");
@@ -100,7 +110,7 @@ describe("client: the wire and the answers", () => {
 
   it("a JSON error with its HTTP status: code, status, request ID, decision", async () => {
     replies = [{ status: 400, body: '{"RequestId":"R-2","HostId":"ecs","Code":"Throttling","Message":"please try again after 5 minutes."}' }];
-    const e = await failure(api.modifyInstanceSpec({ instanceId: "i-1", internetMaxBandwidthOut: 10 }, "t"));
+    const e = await failure(api.modifyInstanceSpec({ item: "bandwidth", instanceId: "i-1", internetMaxBandwidthOut: 10 }, "t"));
     assert.deepEqual([e.code, e.httpStatus, e.requestId, e.decision, e.action], ["Throttling", 400, "R-2", "waitCooldown", "ModifyInstanceSpec"]);
   });
 
@@ -118,7 +128,7 @@ describe("client: the wire and the answers", () => {
 
   it("a dropped connection is a network error to verify and retry, with no URL or secret in the message", async () => {
     replies = ["drop"];
-    const e = await failure(api.modifyInstanceSpec({ instanceId: "i-1", internetMaxBandwidthIn: 10 }, "t"));
+    const e = await failure(api.modifyInstanceSpec({ item: "bandwidth", instanceId: "i-1", internetMaxBandwidthIn: 10 }, "t"));
     assert.deepEqual([e.code, e.decision], [TRANSPORT_CODES.network, "verifyThenRetry"]);
   });
 
@@ -169,11 +179,16 @@ describe("client: pure helpers", () => {
     });
   });
 
-  it("modifyParams sends only the set fields, as strings, with dotted keys", () => {
-    assert.deepEqual(modifyParams({ instanceId: "i-1", instanceType: "ecs.g6.xlarge", systemDiskCategory: "cloud_ssd", allowMigrateAcrossZone: false }), {
-      InstanceId: "i-1", InstanceType: "ecs.g6.xlarge", "SystemDisk.Category": "cloud_ssd", AllowMigrateAcrossZone: "false",
+  it("modifyInstanceSpecParams sends only the request's item, as strings, with dotted keys and the ClientToken", () => {
+    assert.deepEqual(
+      modifyInstanceSpecParams({ item: "instanceType", instanceId: "i-1", instanceType: "ecs.g6.xlarge", systemDiskCategory: "cloud_ssd", allowMigrateAcrossZone: false }, "t"),
+      { InstanceId: "i-1", InstanceType: "ecs.g6.xlarge", "SystemDisk.Category": "cloud_ssd", AllowMigrateAcrossZone: "false", ClientToken: "t" },
+    );
+    assert.deepEqual(modifyInstanceSpecParams({ item: "bandwidth", instanceId: "i-1", internetMaxBandwidthOut: 0 }, "t"), {
+      InstanceId: "i-1",
+      InternetMaxBandwidthOut: "0",
+      ClientToken: "t",
     });
-    assert.deepEqual(modifyParams({ instanceId: "i-1", internetMaxBandwidthOut: 0 }), { InstanceId: "i-1", InternetMaxBandwidthOut: "0" });
   });
 
   it("normalizeError strips signed URLs from messages and maps timeouts", () => {

@@ -3,7 +3,8 @@
  * order it picks and why, the cooldown arithmetic, tokens and the human lines.
  */
 import assert from "node:assert/strict";
-import { clientTokenFor, describePlan, plan, type Plan, type PlanContext, type Step } from "../../provider/plan";
+import { clientTokenFor, plan, type Plan, type PlanContext, type Step } from "../../provider/plan";
+import { describePlan } from "../../provider/describe";
 import { parseDesiredSpec, type DesiredSpec, type DesiredSpecInput } from "../../provider/schema";
 import type { InstanceSnapshot, InstanceStatus } from "../../provider/model";
 import { snapshot } from "../helpers/snapshot";

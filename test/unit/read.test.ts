@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { readWithRetry, RETRY_POLICIES } from "../../provider/apply";
+import { readWithRetry, RETRY_POLICIES } from "../../provider/executor";
 import type { Clock } from "../../provider/clock";
 import { EcsApiError } from "../../provider/errors";
 

@@ -1,0 +1,68 @@
+/**
+ * Human text for plans and steps: the lines `pulumi preview` shows and the executor's progress
+ * messages. Pure; the planner itself returns only data.
+ */
+import type { Plan, Step } from "./plan";
+
+/** `m:ss` (or `h:mm:ss`), rounded to the second. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+/** One human line for a step (without its number). */
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case "waitStatus":
+      return `wait for status ${step.until} (now ${step.from}) ~${formatDuration(step.expectedSeconds)}`;
+    case "waitCooldown":
+      return step.leadSeconds > 0
+        ? `wait cooldown ${formatDuration(step.expectedSeconds)} (running; the stop overlaps the last ${formatDuration(step.leadSeconds)})`
+        : `wait cooldown ${formatDuration(step.expectedSeconds)}`;
+    case "stop":
+      return `StopInstance (${step.stoppedMode}) — instance will be STOPPED ~${formatDuration(step.expectedSeconds)}`;
+    case "start":
+      return `StartInstance — instance RUNNING again after ~${formatDuration(step.expectedSeconds)}`;
+    case "modifyType":
+      return (
+        `ModifyInstanceSpec InstanceType ${step.from} → ${step.instanceType}` +
+        (step.systemDiskCategory ? `, SystemDisk.Category ${step.systemDiskCategory}` : "") +
+        (step.allowMigrateAcrossZone !== undefined ? `, AllowMigrateAcrossZone ${step.allowMigrateAcrossZone}` : "") +
+        ` (${step.whileStatus.toLowerCase()})`
+      );
+    case "modifyBandwidth": {
+      const parts = [
+        ...(step.out ? [`InternetMaxBandwidthOut ${step.out.from} → ${step.out.to}`] : []),
+        ...(step.in ? [`InternetMaxBandwidthIn ${step.in.from} → ${step.in.to}`] : []),
+      ];
+      return `ModifyInstanceSpec ${parts.join(", ")} (${step.whileStatus.toLowerCase()})`;
+    }
+    case "modifyTemporaryBandwidth":
+      return `ModifyInstanceSpec Temporary.InternetMaxBandwidthOut ${step.out} from ${step.startTime} to ${step.endTime} (${step.whileStatus.toLowerCase()})`;
+  }
+}
+
+/**
+ * Human lines for a plan, used verbatim in `pulumi preview` output.
+ *
+ * @example
+ * // 1. StopInstance (KeepCharging) — instance will be STOPPED ~0:45
+ * // 2. ModifyInstanceSpec InstanceType ecs.g6.large → ecs.g6.xlarge (stopped)
+ * // 3. StartInstance — instance RUNNING again after ~0:45
+ * // 4. wait cooldown 4:15
+ * // 5. ModifyInstanceSpec InternetMaxBandwidthOut 5 → 20 (running)
+ * // expected downtime ~1:35, expected total ~6:45
+ */
+export function describePlan(p: Plan): string[] {
+  if (p.kind === "refused") {
+    return p.refusals.map((r) => `refused (${r.code}${r.field ? `, ${r.field}` : ""}): ${r.message}`);
+  }
+  if (p.steps.length === 0) return ["no changes: the instance already matches the desired spec"];
+  return [
+    ...p.steps.map((s, i) => `${i + 1}. ${describeStep(s)}`),
+    `expected downtime ~${formatDuration(p.expectedDowntimeSeconds)}, expected total ~${formatDuration(p.expectedDurationSeconds)}`,
+  ];
+}

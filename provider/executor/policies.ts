@@ -1,0 +1,114 @@
+/**
+ * The retry policies and the one retry classifier. Every retry decision of the executor, and of
+ * reads outside it, is made by {@link classify} from the error table's decision and the policy.
+ */
+import { isEcsApiError } from "../errors";
+
+/** Policy names: one per kind of call. */
+export type PolicyName = "specChange" | "specChangeWhileDown" | "power" | "read";
+
+/** A named retry policy: how many retries, the backoff range (jittered, doubling), and what a wrong status means. */
+export interface RetryPolicy {
+  readonly name: PolicyName;
+  /** Retries after the first attempt. */
+  readonly retries: number;
+  /** First backoff, ms. */
+  readonly minDelayMs: number;
+  /** Backoff cap, ms. */
+  readonly maxDelayMs: number;
+  /**
+   * What an answer "the instance is in the wrong status" means under this policy: for a spec
+   * change the plan no longer fits the instance (`replan`); for a stop or start the call is
+   * retried after waiting for the status to settle (`waitStatus`).
+   */
+  readonly onWrongStatus: "replan" | "waitStatus";
+  /**
+   * Whether a `Throttling` answer is the per-instance cooldown (spec changes: wait for its end) or
+   * only a rate limit (every other call: back off).
+   */
+  readonly cooldownApplies: boolean;
+}
+
+/** The retry policies. */
+export const RETRY_POLICIES: Readonly<Record<PolicyName, RetryPolicy>> = Object.freeze({
+  /** ModifyInstanceSpec: cooldown waits and lost answers count as retries too. */
+  specChange: { name: "specChange", retries: 8, minDelayMs: 2_000, maxDelayMs: 60_000, onWrongStatus: "replan", cooldownApplies: true },
+  /**
+   * ModifyInstanceSpec while the instance is down because this run stopped it: every second of
+   * backoff is downtime, so fewer, shorter retries (about half a minute in all) before the engine
+   * gives up and starts the instance again; the next run tries the change once more.
+   */
+  specChangeWhileDown: {
+    name: "specChangeWhileDown",
+    retries: 4,
+    minDelayMs: 1_000,
+    maxDelayMs: 15_000,
+    onWrongStatus: "replan",
+    cooldownApplies: true,
+  },
+  /** StopInstance / StartInstance. */
+  power: { name: "power", retries: 6, minDelayMs: 2_000, maxDelayMs: 30_000, onWrongStatus: "waitStatus", cooldownApplies: false },
+  /** DescribeInstances / DescribeDisks / DescribeResourcesModification. */
+  read: { name: "read", retries: 5, minDelayMs: 1_000, maxDelayMs: 15_000, onWrongStatus: "waitStatus", cooldownApplies: false },
+});
+
+/**
+ * What to do about a failed attempt:
+ * - `backoff`: retry the same call after a jittered backoff; with `verifyFirst`, re-read the
+ *   instance first (the call may have been applied and only its answer lost);
+ * - `waitCooldown`: retry when the instance's cooldown ends;
+ * - `waitStatus`: retry after a backoff (the attempt itself re-reads and waits for the status);
+ * - `replan`: the plan no longer fits the instance: re-read and plan again;
+ * - `fail`: never retried (the error table says so, or it is not an API error at all: a bug or an abort).
+ */
+export type RetryAction = "backoff" | "verifyThenBackoff" | "waitCooldown" | "waitStatus" | "replan" | "fail";
+
+/**
+ * The one retry classifier: an error and the policy it happened under → what to do.
+ * Only {@link EcsApiError}s are ever retried; programmer errors and aborts fail at once.
+ */
+export function classify(error: unknown, policy: RetryPolicy): RetryAction {
+  if (!isEcsApiError(error)) return "fail";
+  switch (error.decision) {
+    case "retry":
+      return "backoff";
+    case "verifyThenRetry":
+      return "verifyThenBackoff";
+    case "waitCooldown":
+      return policy.cooldownApplies ? "waitCooldown" : "backoff";
+    case "waitStatus":
+      return policy.onWrongStatus;
+    case "stopFirst":
+      return "replan";
+    case "fail":
+      return "fail";
+  }
+}
+
+/**
+ * The delay before the next attempt, ms. Pure.
+ * - `waitCooldown`: until the known end of the cooldown; if it is unknown (a change made elsewhere)
+ *   or already past, a jittered backoff but never later than the latest possible end of an unknown
+ *   cooldown (`throttledSinceMs + cooldownMs`), since a refused call does not restart it.
+ * - otherwise: jittered doubling backoff (half fixed, half random) within the policy's range.
+ */
+export function retryDelayMs(i: {
+  action: RetryAction;
+  attemptNumber: number;
+  policy: RetryPolicy;
+  nowMs: number;
+  random: () => number;
+  cooldownEndMs?: number;
+  throttledSinceMs?: number;
+  cooldownMs: number;
+}): number {
+  const base = Math.min(i.policy.maxDelayMs, i.policy.minDelayMs * 2 ** Math.max(0, i.attemptNumber - 1));
+  const backoff = Math.round(base / 2 + (i.random() * base) / 2);
+  if (i.action !== "waitCooldown") return backoff;
+  if (i.cooldownEndMs !== undefined && i.cooldownEndMs > i.nowMs) return i.cooldownEndMs - i.nowMs;
+  if (i.throttledSinceMs !== undefined) {
+    const latestEnd = i.throttledSinceMs + i.cooldownMs;
+    if (latestEnd > i.nowMs) return Math.min(backoff, latestEnd - i.nowMs);
+  }
+  return backoff;
+}

@@ -1,0 +1,107 @@
+/**
+ * Each call wrapped once in p-retry under a named policy, with the retry decision made by the one
+ * classifier. p-retry counts the attempts, honours `retries` and the abort signal, and runs our
+ * `onFailedAttempt`/`shouldRetry`; its own timer is not used (`minTimeout: 0`): delays are slept on the
+ * injected clock (so tests run on a fake clock), and a cooldown wait is an exact deadline, not a
+ * backoff p-retry could compute. `maxRetryTime` is not used either: the apply's deadline bounds every
+ * wait before it starts, so a wait that would pass it fails at once instead of being cut short.
+ */
+import pRetry from "p-retry";
+import { formatDuration } from "../describe";
+import type { EcsApiError } from "../errors";
+import { realClock, type Clock } from "../clock";
+import { classify, RETRY_POLICIES, retryDelayMs, type RetryAction, type RetryPolicy } from "./policies";
+import { checkDeadline, cooldownEndMs, signalOf, type CallOptions, type Run } from "./run";
+import { Replan } from "./types";
+import { waitUntil } from "./waits";
+
+/**
+ * Run `attempt` under `policy`: retried as {@link classify} decides, with the delay of
+ * {@link retryDelayMs}. `attempt` gets the attempt number and the previous failure's action (so a
+ * step can re-read before resending after a lost answer). A `replan` throws {@link Replan}.
+ */
+export async function withRetry<T>(
+  run: Run,
+  policy: RetryPolicy,
+  action: string,
+  attempt: (attemptNumber: number, previous: RetryAction | undefined) => Promise<T>,
+  opts: CallOptions = {},
+): Promise<{ value: T; attempts: number }> {
+  let previous: RetryAction | undefined;
+  let attempts = 0;
+  let throttledSinceMs: number | undefined;
+  const signal = signalOf(run, opts);
+  const value = await pRetry(
+    async (n) => {
+      attempts = n;
+      return attempt(n, previous);
+    },
+    {
+      retries: policy.retries,
+      minTimeout: 0,
+      maxTimeout: 0,
+      factor: 1,
+      ...(signal ? { signal } : {}),
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        const next = classify(error, policy);
+        previous = next;
+        const e = error as EcsApiError;
+        if (next === "replan") throw new Replan(`${e.code} on ${e.action}`, e);
+        if (next === "fail" || retriesLeft <= 0) throw error;
+        const now = run.clock.now();
+        if (next === "waitCooldown") throttledSinceMs ??= now;
+        const delay = retryDelayMs({
+          action: next,
+          attemptNumber,
+          policy,
+          nowMs: now,
+          random: run.random,
+          cooldownEndMs: cooldownEndMs(run),
+          throttledSinceMs,
+          cooldownMs: run.desired.cooldownSeconds * 1000,
+        });
+        checkDeadline(run, now + delay, `retrying ${action} after ${e.code}`, opts.limitMs);
+        run.emit({
+          type: "retrying",
+          action,
+          code: e.code,
+          attempt: attemptNumber,
+          delaySeconds: delay / 1000,
+          message: `${action}: ${e.code}${e.requestId ? ` [${e.requestId}]` : ""} — retrying in ${formatDuration(delay / 1000)} (attempt ${attemptNumber + 1}/${policy.retries + 1})`,
+        });
+        if (next === "waitCooldown") await waitUntil(run, now + delay, { ...opts, signal });
+        else await run.clock.sleep(delay, signal);
+      },
+    },
+  );
+  return { value, attempts };
+}
+
+/**
+ * One read outside an apply (`check`, `diff`, `refresh`), under the `read` policy and the same
+ * classifier: a rate limit, a 5xx or a network error is retried with jittered backoff, anything
+ * else (not found, bad credentials) fails at once.
+ *
+ * @example
+ * const live = await readWithRetry(() => api.describeInstance("i-bp67acfmxazb4ph0abcd"));
+ */
+export async function readWithRetry<T>(
+  read: () => Promise<T>,
+  options: { clock?: Clock; random?: () => number; policy?: RetryPolicy } = {},
+): Promise<T> {
+  const clock = options.clock ?? realClock;
+  const random = options.random ?? Math.random;
+  const policy = options.policy ?? RETRY_POLICIES.read;
+  return pRetry(read, {
+    retries: policy.retries,
+    minTimeout: 0,
+    maxTimeout: 0,
+    factor: 1,
+    onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+      const next = classify(error, policy);
+      if (next !== "backoff" && next !== "verifyThenBackoff") throw error;
+      if (retriesLeft <= 0) throw error;
+      await clock.sleep(retryDelayMs({ action: next, attemptNumber, policy, nowMs: clock.now(), random, cooldownMs: 0 }));
+    },
+  });
+}
