@@ -9,7 +9,7 @@ import { temporaryActive, type ModifyStep, type Plan, type Step } from "../plan"
 import { withRetry } from "./retry";
 import { cooldownEndMs, iso, type CallOptions, type Run } from "./run";
 import type { AppliedStep } from "./types";
-import { pollUntil, readOnce, waitStatus, waitUntil } from "./waits";
+import { expectedSeconds, pollUntil, readOnce, waitStatus, waitUntil } from "./waits";
 
 /** The single-item `ModifyInstanceSpec` request of a step. */
 export function requestOf(instanceId: string, step: ModifyStep): ModifyRequest {
@@ -89,11 +89,13 @@ export async function runModify(run: Run, step: ModifyStep, index: number): Prom
     outcome: already ? "alreadyApplied" : "done",
   });
   if (step.kind === "modifyBandwidth" && !already) {
-    await pollUntil(run, (s) => shows(run, step, s), {
-      target: "the new bandwidth in DescribeInstances",
-      limitSeconds: run.timing.verifySeconds,
-      code: "ChangeNotVisible",
-    });
+    await pollUntil(
+      run,
+      (s) => shows(run, step, s),
+      { target: "the new bandwidth in DescribeInstances", limitSeconds: run.timing.verifySeconds, code: "ChangeNotVisible" },
+      {},
+      { readNow: true, expect: { sinceMs: doneMs, expectedSeconds: run.timing.modifySeconds } },
+    );
   }
   // A type change shows after the next start (checked there); one that stays on a Stopped
   // instance is reported as pendingInstanceType.
@@ -137,7 +139,7 @@ export async function runPower(
           (s) => s.status === from || s.status === target,
           { target: `status ${from}`, limitSeconds: run.timing.settleSeconds, code: "Timeout" },
           opts,
-          snap,
+          { first: snap, expect: { sinceMs: run.clock.now(), expectedSeconds: expectedSeconds(run, kind === "stop" ? "start" : "stop") } },
         );
       }
       if (snap.status === target) {
@@ -151,7 +153,18 @@ export async function runPower(
     opts,
   );
   const calls = outcome === "skipped" && attempts === 1 ? 0 : attempts;
-  const snap = await waitStatus(run, target, opts);
+  const answeredMs = run.clock.now();
+  // After our own call the first read aims at the transition's expected end; otherwise the
+  // snapshot just read says where the instance is.
+  const snap = await waitStatus(
+    run,
+    target,
+    opts,
+    outcome === "done"
+      ? { expect: { sinceMs: answeredMs, expectedSeconds: expectedSeconds(run, kind) } }
+      : { first: st.current!, expect: { sinceMs: answeredMs, expectedSeconds: expectedSeconds(run, kind) } },
+  );
+  if (outcome === "done") learn(run, kind, (run.clock.now() - answeredMs) / 1000);
   if (kind === "start") st.stoppedByUs = false;
   st.steps.push({
     index,
@@ -171,8 +184,14 @@ export async function runPower(
       (s) => s.instanceType === pending,
       { target: `instance type ${pending}`, limitSeconds: run.timing.verifySeconds, code: "ChangeNotVisible" },
       opts,
+      { first: snap },
     );
   }
+}
+
+/** Remember how long a stop or start of this instance took (an upper bound: until the read that saw it). */
+function learn(run: Run, kind: "stop" | "start", seconds: number): void {
+  run.state.observed = { ...run.state.observed, [kind === "stop" ? "stopSeconds" : "startSeconds"]: Math.round(seconds * 1000) / 1000 };
 }
 
 /** Run a plan's steps in order. */
@@ -185,7 +204,7 @@ export async function runPlan(run: Run, p: Extract<Plan, { kind: "ok" }>): Promi
     const startedAt = run.clock.now();
     switch (step.kind) {
       case "waitStatus":
-        await waitStatus(run, step.until);
+        await waitStatus(run, step.until, {}, { first: run.state.current!, expect: { sinceMs: run.clock.now(), expectedSeconds: step.expectedSeconds } });
         break;
       case "waitCooldown": {
         const end = cooldownEndMs(run);
@@ -212,7 +231,10 @@ export async function restartIfStopped(run: Run): Promise<boolean> {
   run.emit({ type: "restarting", message: `starting ${run.desired.instanceId} again: it was stopped for the change` });
   const limitMs = run.clock.now() + run.timing.settleSeconds * 1000;
   try {
-    await runPower(run, "start", run.state.steps.length + 1, run.desired.stoppedMode, { limitMs, signal: undefined, fresh: true });
+    // The shortest way back to Running: when the last read showed Stopped (a failed type change
+    // leaves the status as it was), StartInstance goes out at once; a surprise re-reads on retry.
+    const fresh = run.state.current?.status !== "Stopped";
+    await runPower(run, "start", run.state.steps.length + 1, run.desired.stoppedMode, { limitMs, signal: undefined, fresh });
     return true;
   } catch {
     return false;

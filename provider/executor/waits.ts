@@ -6,6 +6,7 @@ import { formatDuration } from "../describe";
 import type { InstanceSnapshot } from "../model";
 import { withRetry } from "./retry";
 import { checkDeadline, signalOf, type CallOptions, type Run } from "./run";
+import { nextPollAtMs, type PollExpectation } from "./timing";
 import { EngineFailure, type ApplyErrorCode } from "./types";
 
 /** Sleep until `untilMs`, reporting the remaining cooldown at least every `progressSeconds`. */
@@ -54,34 +55,56 @@ export interface PollTarget {
   readonly code: ApplyErrorCode;
 }
 
-/** Poll until `done(snapshot)`; the first snapshot may be given (already read). */
+/** Where a poll starts: a snapshot already read, or the expectation of the thing waited for. */
+export interface PollStart {
+  /** A snapshot read just now: checked first, instead of a read. */
+  readonly first?: InstanceSnapshot;
+  /** When the thing waited for began and how long it should take; default: from now, `modifySeconds`. */
+  readonly expect?: PollExpectation;
+  /** Read at once (a change that may already show) rather than at the first scheduled poll. */
+  readonly readNow?: boolean;
+}
+
+/** Poll until `done(snapshot)`, reading on the schedule of {@link nextPollAtMs}. */
 export async function pollUntil(
   run: Run,
   done: (s: InstanceSnapshot) => boolean,
   what: PollTarget,
   opts: CallOptions = {},
-  first?: InstanceSnapshot,
+  start: PollStart = {},
 ): Promise<InstanceSnapshot> {
-  const limit = Math.min(run.clock.now() + what.limitSeconds * 1000, opts.limitMs ?? run.deadlineMs);
+  const startMs = run.clock.now();
+  const limit = Math.min(startMs + what.limitSeconds * 1000, opts.limitMs ?? run.deadlineMs);
   const signal = signalOf(run, opts);
-  for (let known = first; ; known = undefined) {
-    const snap = known ?? (await read(run, opts));
-    if (done(snap)) return snap;
-    const next = run.clock.now() + run.timing.pollSeconds * 1000;
+  const expect = start.expect ?? { sinceMs: startMs, expectedSeconds: run.timing.modifySeconds };
+  let snap = start.first ?? (start.readNow ? await read(run, opts) : undefined);
+  let lastReadMs = snap ? run.clock.now() : expect.sinceMs;
+  for (;;) {
+    if (snap && done(snap)) return snap;
+    const next = Math.max(run.clock.now(), nextPollAtMs(lastReadMs, expect, run.timing));
     if (next > limit) {
+      const seen = snap ?? run.state.current;
       throw new EngineFailure(
         what.code,
-        `instance ${run.desired.instanceId} did not reach ${what.target} in time (status ${snap.status}, type ${snap.instanceType}, out ${snap.internetMaxBandwidthOut}, in ${snap.internetMaxBandwidthIn})`,
+        `instance ${run.desired.instanceId} did not reach ${what.target} in time` +
+          (seen ? ` (status ${seen.status}, type ${seen.instanceType}, out ${seen.internetMaxBandwidthOut}, in ${seen.internetMaxBandwidthIn})` : ""),
       );
     }
-    run.emit({ type: "waitingForStatus", current: snap.status, target: what.target, message: `waiting for ${what.target} (now ${snap.status})` });
-    await run.clock.sleep(run.timing.pollSeconds * 1000, signal);
+    if (snap) run.emit({ type: "waitingForStatus", current: snap.status, target: what.target, message: `waiting for ${what.target} (now ${snap.status})` });
+    await run.clock.sleep(next - run.clock.now(), signal);
+    lastReadMs = run.clock.now();
+    snap = await read(run, opts);
   }
 }
 
-/** Poll until the instance is `target`. */
-export function waitStatus(run: Run, target: "Running" | "Stopped", opts: CallOptions = {}, first?: InstanceSnapshot): Promise<InstanceSnapshot> {
-  return pollUntil(run, (s) => s.status === target, { target: `status ${target}`, limitSeconds: run.timing.settleSeconds, code: "Timeout" }, opts, first);
+/** Poll until the instance is `target`; `start` as for {@link pollUntil} (default: read now). */
+export function waitStatus(run: Run, target: "Running" | "Stopped", opts: CallOptions = {}, start: PollStart = { readNow: true }): Promise<InstanceSnapshot> {
+  return pollUntil(run, (s) => s.status === target, { target: `status ${target}`, limitSeconds: run.timing.settleSeconds, code: "Timeout" }, opts, start);
+}
+
+/** How long a stop or a start of this instance should take: as observed before, else the estimate. */
+export function expectedSeconds(run: Run, kind: "stop" | "start"): number {
+  return kind === "stop" ? (run.state.observed.stopSeconds ?? run.timing.stopSeconds) : (run.state.observed.startSeconds ?? run.timing.startSeconds);
 }
 
 /** Read, and wait until the instance is Running or Stopped. */
@@ -93,6 +116,6 @@ export async function settle(run: Run): Promise<InstanceSnapshot> {
     (s) => s.status === "Running" || s.status === "Stopped",
     { target: "a settled status (Running or Stopped)", limitSeconds: run.timing.settleSeconds, code: "Timeout" },
     {},
-    snap,
+    { first: snap, expect: { sinceMs: run.clock.now(), expectedSeconds: expectedSeconds(run, snap.status === "Stopping" ? "stop" : "start") } },
   );
 }

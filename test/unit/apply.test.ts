@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { apply, ApplyError, retryDelayMs, RETRY_POLICIES, type ApplyOptions, type ProgressEvent } from "../../provider/executor";
+import { nextPollAtMs } from "../../provider/executor/timing";
 import type { EcsApi, ModifyRequest } from "../../provider/client";
 import { modifyInstanceSpecParams, startInstanceParams, stopInstanceParams } from "../../provider/client";
 import { EcsApiError, TRANSPORT_CODES } from "../../provider/errors";
@@ -157,7 +158,22 @@ function desired(over: Partial<DesiredSpecInput> = {}) {
   return r.value;
 }
 
-const TIMING = { stopSeconds: 30, startSeconds: 30, stopLeadSeconds: 30, modifySeconds: 0, pollSeconds: 5, cooldownMarginSeconds: 0, verifySeconds: 60, settleSeconds: 120, progressSeconds: 3600 };
+const TIMING = {
+  stopSeconds: 30,
+  startSeconds: 30,
+  stopLeadSeconds: 30,
+  modifySeconds: 0,
+  // Probes every 5 s until 1.5 s (5 % of 30 s) before a transition's expected end, then every 1.5 s.
+  pollSeconds: 5,
+  minPollSeconds: 0.25,
+  pollFraction: 0.05,
+  cooldownMarginSeconds: 0,
+  verifySeconds: 60,
+  settleSeconds: 120,
+  progressSeconds: 3600,
+};
+/** The sleeps of one 30 s stop or start: probes at +5…+25 s, then +28.5 s and +30 s, where it ends. */
+const TRANSITION_POLLS = [5000, 5000, 5000, 5000, 5000, 3500, 1500];
 
 function setup(over: Partial<InstanceSnapshot> = {}) {
   const clock = new FakeClock();
@@ -224,15 +240,15 @@ describe("apply: call sequences and waits", () => {
       "D", // live state
       "DescribeResourcesModification", // the type is offered
       "StopInstance",
-      "D", "D", "D", "D", "D", "D", "D", // Stopping… polled every 5 s, Stopped at +30 s
+      "D", "D", "D", "D", "D", "D", "D", // Stopping… probes at +5…+25 s, then +28.5 s; Stopped seen at +30 s, when it ends
       "Modify(type ecs.g6.xlarge)",
       "StartInstance",
-      "D", "D", "D", "D", "D", "D", "D", // Starting… Running at +30 s with the new type
+      "D", "D", "D", "D", "D", "D", "D", // Starting… Running seen at +30 s with the new type
       "Modify(bw out 20 in 150)",
       "D", // bandwidth shows (also the final check)
     ]);
-    // 6 polls of 5 s per transition; then the rest of the cooldown: 300 − 30 (start) = 270 s.
-    assert.deepEqual(clock.sleeps, [5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 270_000]);
+    // Each transition is seen the moment it ends; then the rest of the cooldown: 300 − 30 (start) = 270 s.
+    assert.deepEqual(clock.sleeps, [...TRANSITION_POLLS, ...TRANSITION_POLLS, 270_000]);
     const modify = ecs.log.filter((c) => c.action === "ModifyInstanceSpec");
     assert.equal(modify[1]!.at - modify[0]!.at, C);
     // The instance was down from the stop to the end of the start only.
@@ -267,7 +283,7 @@ describe("apply: call sequences and waits", () => {
     assert.equal(at("ModifyInstanceSpec", 1) - at("ModifyInstanceSpec", 0), C);
     assert.equal(at("ModifyInstanceSpec", 2) - at("ModifyInstanceSpec", 1), C);
     assert.equal(at("StartInstance"), at("ModifyInstanceSpec", 1));
-    assert.deepEqual(clock.sleeps, [270_000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 5000, 270_000]);
+    assert.deepEqual(clock.sleeps, [270_000, ...TRANSITION_POLLS, ...TRANSITION_POLLS, 270_000]);
     assert.deepEqual(r.appliedTemporaryBandwidth, temp.temporaryBandwidth);
   });
 
@@ -387,8 +403,8 @@ describe("apply: scripted faults", () => {
     const e = await rejects(run(TYPE));
     // THEN it tried 1 + the short policy's retries, each backoff within its range, then started the instance again
     assert.equal(ecs.calls().filter((c) => c === "Modify(type ecs.g6.xlarge)").length, retries + 1);
-    const polls = TIMING.pollSeconds * 1000;
-    const backoffs = clock.sleeps.filter((ms) => ms !== polls);
+    const stopPolls = TRANSITION_POLLS.length;
+    const backoffs = clock.sleeps.slice(stopPolls, stopPolls + retries);
     assert.deepEqual(backoffs, [minDelayMs, 2 * minDelayMs, 4 * minDelayMs, 8 * minDelayMs].map((ms) => Math.min(ms, maxDelayMs)));
     assert.ok(backoffs.reduce((a, b) => a + b, 0) <= 30_000, "at most half a minute of extra downtime");
     assert.equal(e.restarted, true);
@@ -500,6 +516,57 @@ describe("apply: abort and re-running after an interruption", () => {
     assert.equal(r.after.status, "Running");
     assert.equal(r.after.instanceType, "ecs.g6.xlarge");
     assert.equal(r.after.internetMaxBandwidthOut, 20);
+  });
+});
+
+describe("apply: precise waits", () => {
+  it("after a failed type change while stopped, StartInstance goes out at once, with no read before it", async () => {
+    // GIVEN a type change refused once the instance is stopped
+    const { ecs, run } = setup();
+    ecs.faults = [{ action: "ModifyInstanceSpec", kind: "error", code: "OperationDenied.NoStock", httpStatus: 403 }];
+    // WHEN applied
+    await rejects(run(TYPE));
+    // THEN the start directly follows the refused call
+    const calls = ecs.calls();
+    const refused = calls.indexOf("Modify(type ecs.g6.xlarge)");
+    assert.equal(calls[refused + 1], "StartInstance");
+    assert.equal(ecs.inst.status, "Running");
+  });
+
+  it("stop and start durations are learned, and the next run's polls aim at them", async () => {
+    // GIVEN estimates of 45 s for an instance that stops and starts in 30 s
+    const { clock, run } = setup();
+    const slow = { ...TIMING, stopSeconds: 45, startSeconds: 45 };
+    const first = await run(TYPE, { timing: slow });
+    // THEN the first run saw each transition late (its polls aimed at 45 s) and learned 30 s, as seen by its reads
+    assert.ok(first.observed!.stopSeconds! >= 30 && first.observed!.stopSeconds! <= 32.5, JSON.stringify(first.observed));
+    assert.ok(clock.sleeps.slice(0, 9).reduce((a, b) => a + b, 0) > 30_000, "the first run's stop was seen after it ended");
+    // WHEN the next change (another instance just like it) gets what was observed
+    const next = setup();
+    await next.run(TYPE, { timing: slow, observed: { stopSeconds: 30, startSeconds: 30 } });
+    // THEN its stop and start are seen the moment they end: the same polls as with exact estimates
+    assert.deepEqual(next.clock.sleeps, [...TRANSITION_POLLS, ...TRANSITION_POLLS]);
+  });
+});
+
+describe("nextPollAtMs: the poll schedule", () => {
+  const t = { pollSeconds: 5, minPollSeconds: 0.25, pollFraction: 0.05 };
+  const schedule = (expectedSeconds: number, endsAtSeconds: number) => {
+    const reads: number[] = [];
+    for (let last = 0; !reads.length || reads[reads.length - 1]! < endsAtSeconds * 1000; ) {
+      last = nextPollAtMs(last, { sinceMs: 0, expectedSeconds }, t);
+      reads.push(last);
+    }
+    return reads.map((ms) => ms / 1000);
+  };
+  it("a 2.5 s stop: a read just before the expected end, then one at it", () => {
+    assert.deepEqual(schedule(2.5, 2.5), [2.25, 2.5]);
+  });
+  it("a 45 s stop: sparse probes, then reads 2.25 s apart near the end", () => {
+    assert.deepEqual(schedule(45, 45), [5, 10, 15, 20, 25, 30, 35, 40, 42.75, 45]);
+  });
+  it("a transition later than expected: the reads spread out with the lateness, up to pollSeconds", () => {
+    assert.deepEqual(schedule(2.5, 12), [2.25, 2.5, 2.75, 3, 3.25, 3.625, 4.1875, 5.03125, 6.296875, 8.1953125, 11.04296875, 15.314453125]);
   });
 });
 
