@@ -35,14 +35,15 @@ export const RETRY_POLICIES: Readonly<Record<PolicyName, RetryPolicy>> = Object.
   specChange: { name: "specChange", retries: 8, minDelayMs: 2_000, maxDelayMs: 60_000, onWrongStatus: "replan", cooldownApplies: true },
   /**
    * ModifyInstanceSpec while the instance is down because this run stopped it: every second of
-   * backoff is downtime, so fewer, shorter retries (about half a minute in all) before the engine
-   * gives up and starts the instance again; the next run tries the change once more.
+   * backoff is downtime, so retries start fast (a transient error usually clears within a second)
+   * and stop after about 15 s of backoff in all, when the engine starts the instance again; the
+   * next run tries the change once more.
    */
   specChangeWhileDown: {
     name: "specChangeWhileDown",
-    retries: 4,
-    minDelayMs: 1_000,
-    maxDelayMs: 15_000,
+    retries: 6,
+    minDelayMs: 250,
+    maxDelayMs: 8_000,
     onWrongStatus: "replan",
     cooldownApplies: true,
   },
