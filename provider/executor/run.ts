@@ -29,6 +29,8 @@ export interface RunState {
   current: InstanceSnapshot | undefined;
   /** A call that changes something was made after the last read. */
   dirty: boolean;
+  /** A StopInstance/StartInstance was sent after the last read: the last status read is stale. */
+  powerCallSinceRead: boolean;
   /** Steps as they ran. */
   readonly steps: AppliedStep[];
   /** Stop/start durations observed (passed in, then learned). */
@@ -74,6 +76,7 @@ export function newRun(o: ApplyOptions): Run {
       stoppedByUs: false,
       current: undefined,
       dirty: false,
+      powerCallSinceRead: false,
       steps: [],
       observed: { ...o.observed },
       availableTypes: undefined,

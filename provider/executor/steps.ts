@@ -105,6 +105,11 @@ export async function runModify(run: Run, step: ModifyStep, index: number): Prom
 export interface PowerOptions extends CallOptions {
   /** Read the status before the first call even when a snapshot is known. */
   readonly fresh?: boolean;
+  /**
+   * Every second counts (the restart after a failure or an interrupt, which the CLI follows with
+   * SIGKILL within seconds): poll from the first moment, not at the expected end.
+   */
+  readonly urgent?: boolean;
 }
 
 /** StopInstance or StartInstance, idempotent by status: every retry re-reads first. */
@@ -139,7 +144,7 @@ export async function runPower(
           (s) => s.status === from || s.status === target,
           { target: `status ${from}`, limitSeconds: run.timing.settleSeconds, code: "Timeout" },
           opts,
-          { first: snap, expect: { sinceMs: run.clock.now(), expectedSeconds: expectedSeconds(run, kind === "stop" ? "start" : "stop") } },
+          { first: snap, expect: { sinceMs: run.clock.now(), expectedSeconds: opts.urgent ? 0 : expectedSeconds(run, kind === "stop" ? "start" : "stop") } },
         );
       }
       if (snap.status === target) {
@@ -147,6 +152,7 @@ export async function runPower(
         return undefined;
       }
       st.dirty = true;
+      st.powerCallSinceRead = true;
       if (kind === "stop") st.stoppedByUs = true;
       return kind === "stop" ? run.api.stopInstance(id, stoppedMode) : run.api.startInstance(id);
     },
@@ -156,14 +162,8 @@ export async function runPower(
   const answeredMs = run.clock.now();
   // After our own call the first read aims at the transition's expected end; otherwise the
   // snapshot just read says where the instance is.
-  const snap = await waitStatus(
-    run,
-    target,
-    opts,
-    outcome === "done"
-      ? { expect: { sinceMs: answeredMs, expectedSeconds: expectedSeconds(run, kind) } }
-      : { first: st.current!, expect: { sinceMs: answeredMs, expectedSeconds: expectedSeconds(run, kind) } },
-  );
+  const expect = { sinceMs: answeredMs, expectedSeconds: opts.urgent ? 0 : expectedSeconds(run, kind) };
+  const snap = await waitStatus(run, target, opts, outcome === "done" ? { expect } : { first: st.current!, expect });
   if (outcome === "done") learn(run, kind, (run.clock.now() - answeredMs) / 1000);
   if (kind === "start") st.stoppedByUs = false;
   st.steps.push({
@@ -231,10 +231,11 @@ export async function restartIfStopped(run: Run): Promise<boolean> {
   run.emit({ type: "restarting", message: `starting ${run.desired.instanceId} again: it was stopped for the change` });
   const limitMs = run.clock.now() + run.timing.settleSeconds * 1000;
   try {
-    // The shortest way back to Running: when the last read showed Stopped (a failed type change
-    // leaves the status as it was), StartInstance goes out at once; a surprise re-reads on retry.
-    const fresh = run.state.current?.status !== "Stopped";
-    await runPower(run, "start", run.state.steps.length + 1, run.desired.stoppedMode, { limitMs, signal: undefined, fresh });
+    // The shortest way back to Running: when the last read, made after the stop, showed Stopped (a
+    // failed type change leaves the status as it was), StartInstance goes out at once; a surprise
+    // (someone started it) is answered IncorrectInstanceStatus, and the retry re-reads.
+    const fresh = run.state.powerCallSinceRead || run.state.current?.status !== "Stopped";
+    await runPower(run, "start", run.state.steps.length + 1, run.desired.stoppedMode, { limitMs, signal: undefined, fresh, urgent: true });
     return true;
   } catch {
     return false;

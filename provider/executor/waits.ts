@@ -40,6 +40,7 @@ function remember(run: Run, snap: InstanceSnapshot): InstanceSnapshot {
   if (snap.instanceType === st.pendingType && snap.status === "Running") st.pendingType = undefined;
   st.current = snap;
   st.dirty = false;
+  st.powerCallSinceRead = false;
   return snap;
 }
 

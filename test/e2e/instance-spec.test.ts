@@ -48,7 +48,8 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
   async function newProject(resources: Record<string, Record<string, unknown>>): Promise<PulumiProject> {
     project = await PulumiProject.create("spec", {
       program: programOf(resources),
-      config: { "alicloud:region": sim.regionId },
+      // The simulator's durations, once for the stack, as a user of a compressed simulator would.
+      config: { "alicloud:region": sim.regionId, "pulumi-ecs-spec:estimates": JSON.stringify({ stopSeconds: TIMING.stopSeconds, startSeconds: TIMING.startSeconds }) },
       env: simEnv(sim),
     });
     return project;

@@ -549,6 +549,22 @@ describe("apply: precise waits", () => {
   });
 });
 
+describe("apply: the restart after an interrupt", () => {
+  it("interrupted right after its stop (status not read since): re-reads, and starts the moment the stop ends", async () => {
+    // GIVEN a 30 s stop estimated at 45 s, and an interrupt as soon as StopInstance is answered
+    const { ecs, clock, run } = setup();
+    const ac = new AbortController();
+    clock.onSleep = () => ecs.inst.status === "Stopping" && ac.abort(new Error("interrupted"));
+    const e = await rejects(run(TYPE, { signal: ac.signal, timing: { ...TIMING, stopSeconds: 45, startSeconds: 45 } }));
+    // THEN the stale "Running" is not trusted: the restart reads, waits for Stopped with tight polls, and starts
+    assert.equal(e.restarted, true);
+    const stopAt = ecs.log.find((c) => c.action === "StopInstance")!.at;
+    const startAt = ecs.log.find((c) => c.action === "StartInstance")!.at;
+    assert.ok(startAt - stopAt >= S && startAt - stopAt <= S + 5000, `started ${(startAt - stopAt) / 1000} s after the stop`);
+    assert.equal(ecs.inst.status, "Running");
+  });
+});
+
 describe("nextPollAtMs: the poll schedule", () => {
   const t = { pollSeconds: 5, minPollSeconds: 0.25, pollFraction: 0.05 };
   const schedule = (expectedSeconds: number, endsAtSeconds: number) => {
