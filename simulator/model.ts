@@ -528,7 +528,7 @@ function modifyInstanceSpec(ctx: ModelContext, p: Params): Outcome {
   if (!inst) return fail(E.instanceNotFound());
   const hash = paramsHash("ModifyInstanceSpec", p);
   if (token !== undefined) {
-    const rec = state.clientTokens[token];
+    const rec = Object.hasOwn(state.clientTokens, token) ? state.clientTokens[token] : undefined;
     if (rec) {
       if (rec.paramsHash !== hash) return fail(E.idempotenceMismatch());
       if (now < rec.processingUntilMs) return fail(E.lastTokenProcessing());
@@ -596,13 +596,19 @@ function modifyInstanceSpec(ctx: ModelContext, p: Params): Outcome {
   inst.lastSpecChangeAtMs = now;
   const answer = ok();
   if (token !== undefined) {
-    state.clientTokens[token] = {
-      paramsHash: hash,
-      processingUntilMs: Math.max(now + timing.tokenProcessingSeconds * 1000, inst.applyingUntilMs ?? 0),
-      httpStatus: 200,
-      response: (answer as { body: unknown }).body,
-      createdAtMs: now,
-    };
+    // defineProperty: a token named `__proto__` must become a key, not replace the prototype.
+    Object.defineProperty(state.clientTokens, token, {
+      value: {
+        paramsHash: hash,
+        processingUntilMs: Math.max(now + timing.tokenProcessingSeconds * 1000, inst.applyingUntilMs ?? 0),
+        httpStatus: 200,
+        response: (answer as { body: unknown }).body,
+        createdAtMs: now,
+      },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return answer;
 }

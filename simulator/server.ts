@@ -103,8 +103,13 @@ const NOISE = new Set([
 const MAX_BODY = 1024 * 1024;
 const MAX_LOG = 100_000;
 
+/** A record without a prototype, so that keys like `__proto__` are plain keys. */
+function bare(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
 function parsePairs(s: string, plusIsSpace: boolean): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = bare();
   const dec = (x: string) => {
     try {
       return decodeURIComponent(plusIsSpace ? x.replace(/\+/g, " ") : x);
@@ -233,9 +238,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     const query = parsePairs(rawQuery, false);
     const isForm = String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
     const form = isForm ? parsePairs(body.toString("utf8"), true) : {};
-    const all = { ...query, ...form };
+    const all = Object.assign(bare(), query, form);
     const action = all.Action ?? String(req.headers["x-acs-action"] ?? "");
-    const params: Params = {};
+    const params: Params = bare();
     for (const [k, v] of Object.entries(all)) if (!NOISE.has(k)) params[k] = v;
     const entry: CallLogEntry = { at: new Date(now).toISOString(), atMs: now, action, params, httpStatus: 0, response: null };
 
@@ -258,7 +263,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     if (version === undefined) return answerError(E.missingParameter("Version"));
     if (version !== API_VERSION) return answerError(E.invalidVersion());
     if (action === "") return answerError(E.missingParameter("Action"));
-    const handler = ACTIONS[action];
+    const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
     if (!handler) return answerError(E.invalidAction());
     if (overRateLimit(action, now)) return answerError(E.throttlingUser());
 
