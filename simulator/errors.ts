@@ -45,6 +45,9 @@ export const E = {
     err(500, "InternalError", "The request processing has failed due to some unknown error, exception or failure.", true),
   serviceUnavailable: () => err(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.", true),
   dryRunOperation: () => err(400, "DryRunOperation", "Request validation has been passed with DryRun flag set."),
+  /** The simulator's own code: the API reference documents none for an oversized request. */
+  requestTooLarge: (maxBytes: number | string) =>
+    err(413, "RequestEntityTooLarge", `The request body is larger than ${maxBytes} bytes.`),
 
   // --- lookups ---
   instanceNotFound: () => err(404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),

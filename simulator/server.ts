@@ -100,7 +100,9 @@ const NOISE = new Set([
   "SignatureVersion", "SignatureType", "Format", "Version", "Action",
 ]);
 
+/** The largest request body served; larger ones are answered 413. */
 const MAX_BODY = 1024 * 1024;
+const MAX_DRAIN = 64 * 1024 * 1024;
 const MAX_LOG = 100_000;
 
 /** A record without a prototype, so that keys like `__proto__` are plain keys. */
@@ -125,18 +127,33 @@ function parsePairs(s: string, plusIsSpace: boolean): Record<string, string> {
   return out;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** A request body, or the fact that it was over `MAX_BODY` (then `body` is empty). */
+interface ReadBody {
+  body: Buffer;
+  tooLarge: boolean;
+}
+
+/**
+ * Reads the body. One over `MAX_BODY` is still read to its end (and thrown away) up to
+ * `MAX_DRAIN`: closing a socket with unread data resets it, and the client would never see the 413.
+ */
+function readBody(req: IncomingMessage): Promise<ReadBody> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers["content-length"]) > MAX_DRAIN) {
+      resolve({ body: Buffer.alloc(0), tooLarge: true });
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error("request body too large"));
+      if (size > MAX_DRAIN) {
         req.destroy();
-      } else chunks.push(c);
+        reject(new Error("request body too large"));
+      } else if (size > MAX_BODY) chunks.length = 0;
+      else chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("end", () => resolve(size > MAX_BODY ? { body: Buffer.alloc(0), tooLarge: true } : { body: Buffer.concat(chunks), tooLarge: false }));
     req.on("error", reject);
   });
 }
@@ -233,7 +250,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     return undefined;
   };
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, body: Buffer): Promise<void> {
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, { body, tooLarge }: ReadBody): Promise<void> {
     const now = Date.now();
     const query = parsePairs(rawQuery, false);
     const isForm = String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
@@ -253,6 +270,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     };
     const answerError = (e: SimError) => answer(e.httpStatus, errorBody(e), e.code);
 
+    if (tooLarge) {
+      res.setHeader("connection", "close");
+      return answerError(E.requestTooLarge(MAX_BODY));
+    }
     if (req.method !== "GET" && req.method !== "POST") {
       return answerError({ httpStatus: 405, code: "UnsupportedHTTPMethod", message: `HTTP method ${req.method} is not supported.`, retryable: false });
     }
@@ -304,8 +325,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     else answerError(outcome.error);
   }
 
-  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, body: Buffer): Promise<void> {
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, { body, tooLarge }: ReadBody): Promise<void> {
     const method = req.method ?? "GET";
+    if (tooLarge) {
+      res.setHeader("connection", "close");
+      return sendJson(res, 413, { error: `request body over ${MAX_BODY} bytes` });
+    }
     const route = `${method} ${path.replace(/\/+$/, "")}`;
     const json = (): unknown => JSON.parse(body.toString("utf8") || "null");
     const bad = (message: string) => sendJson(res, 400, { error: message });

@@ -236,6 +236,24 @@ describe("ecs-sim: authentication and gateway", function () {
       assert.equal(Object.getOwnPropertyDescriptor(params, "__proto__")?.value, "1");
     });
 
+    it("answers 413 RequestEntityTooLarge to a body over 1 MiB instead of resetting the connection, and logs it", async () => {
+      // GIVEN a simulator
+      sim = await startFast();
+      // WHEN pop-core POSTs a ModifyInstanceSpec whose form body is 3 MB
+      const huge = "x".repeat(3 * 1024 * 1024);
+      const e = await expectPopError(sim, popClient(sim).request("ModifyInstanceSpec", { InstanceId: "i-demo-web-01", Description: huge }, { method: "POST" }),
+        "RequestEntityTooLarge", 413);
+      // THEN the client reads an ECS error body; the log has the call (action from the x-acs-action header pop-core also sends), without its body
+      assert.equal(e.message, `The request body is larger than 1048576 bytes., URL: ${sim.url}/`);
+      assert.deepEqual(sim.calls().map((c) => [c.action, c.httpStatus, c.code, c.params]), [["ModifyInstanceSpec", 413, "RequestEntityTooLarge", {}]]);
+      // AND the admin API answers 413 too
+      const admin = await fetch(`${sim.url}/_sim/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: huge }) });
+      assert.equal(admin.status, 413);
+      // AND the simulator still serves
+      await popClient(sim).request("DescribeInstances", ONE);
+      assert.equal(sim.calls().at(-1)!.httpStatus, 200);
+    });
+
     it("answers InvalidVersion (400) to another API version", async () => {
       sim = await startFast();
       const old = popClient(sim);
