@@ -2,6 +2,9 @@
  * Fault injection: scripted failures for the next N calls of an action, for tests and users.
  */
 
+/** The longest latency a fault may add: one hour, beyond any client's timeout. */
+export const MAX_LATENCY_MS = 3_600_000;
+
 /** Which calls a fault hits. */
 export interface FaultTarget {
   /** Action name (`ModifyInstanceSpec`), or `*` for every action. */
@@ -15,7 +18,7 @@ export interface FaultTarget {
 /**
  * One injected fault.
  * - `error`: answer this ECS error instead of running the call (status defaults to the code's usual one).
- * - `latency`: wait `ms` before handling the call normally (combines with one other fault).
+ * - `latency`: wait `ms` (0 to `MAX_LATENCY_MS`) before handling the call normally (combines with one other fault).
  * - `drop`: close the connection without an answer; the call is not applied.
  * - `badGateway`: answer a non-JSON HTML 502; the call is not applied.
  * - `lostResponse`: apply the call, then close the connection without an answer.
@@ -41,17 +44,20 @@ export function faultProblem(f: unknown): string | undefined {
   if (!f || typeof f !== "object") return "fault must be an object";
   const x = f as Record<string, unknown>;
   if (typeof x.action !== "string" || x.action === "") return "fault.action must be an action name or *";
-  if (x.count !== undefined && (typeof x.count !== "number" || !(x.count >= 1))) return "fault.count must be >= 1";
+  if (x.count !== undefined && (!Number.isSafeInteger(x.count) || (x.count as number) < 1)) return "fault.count must be an integer >= 1";
   if (x.instanceId !== undefined && typeof x.instanceId !== "string") return "fault.instanceId must be a string";
   switch (x.kind) {
     case "error":
       if (typeof x.code !== "string" || x.code === "") return "fault.code must be a string";
-      if (x.httpStatus !== undefined && (typeof x.httpStatus !== "number" || x.httpStatus < 200 || x.httpStatus > 599)) {
+      if (x.httpStatus !== undefined && (!Number.isInteger(x.httpStatus) || (x.httpStatus as number) < 200 || (x.httpStatus as number) > 599)) {
         return "fault.httpStatus must be an HTTP status";
       }
       return undefined;
     case "latency":
-      return typeof x.ms === "number" && x.ms >= 0 ? undefined : "fault.ms must be a number >= 0";
+      // Node's timers fire at once for delays over 2^31-1 ms, so an unchecked 1e12 would be no delay at all.
+      return typeof x.ms === "number" && Number.isFinite(x.ms) && x.ms >= 0 && x.ms <= MAX_LATENCY_MS
+        ? undefined
+        : `fault.ms must be a number of milliseconds from 0 to ${MAX_LATENCY_MS}`;
     case "drop":
     case "badGateway":
     case "lostResponse":

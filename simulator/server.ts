@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { authenticate, NonceStore, type SimCredential } from "./auth.js";
 import { defaultMessageFor, defaultStatusFor, E, type SimError } from "./errors.js";
-import { faultProblem, FaultQueue, type ActiveFault, type FaultSpec } from "./faults.js";
+import { faultProblem, FaultQueue, MAX_LATENCY_MS, type ActiveFault, type FaultSpec } from "./faults.js";
 import { ACTIONS, advanceAll, DEFAULT_TIMING, newRequestId, pruneTokens, type Params, type SimulatorTiming } from "./model.js";
 import { demoState, normalizeState, type SimState } from "./state.js";
 
@@ -180,8 +180,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 const BAD_GATEWAY_HTML =
   "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function clone<T>(x: T): T {
   return JSON.parse(JSON.stringify(x)) as T;
 }
@@ -196,6 +194,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   const nonces = new NonceStore();
   const faults = new FaultQueue();
   const rateWindow = new Map<string, number[]>();
+  // Latency faults in progress; close() cancels them so a long one does not keep the process alive.
+  const sleeping = new Set<NodeJS.Timeout>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        sleeping.delete(t);
+        resolve();
+      }, ms);
+      sleeping.add(t);
+    });
   let log: CallLogEntry[] = [];
 
   let state: SimState;
@@ -289,7 +297,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     if (overRateLimit(action, now)) return answerError(E.throttlingUser());
 
     const { latencyMs, fault } = faults.take(action, params);
-    if (latencyMs > 0) await sleep(latencyMs);
+    if (latencyMs > 0) await sleep(Math.min(latencyMs, MAX_LATENCY_MS));
     if (fault) entry.fault = fault.kind;
     if (fault?.kind === "error") {
       const status = fault.httpStatus ?? defaultStatusFor(fault.code);
@@ -446,6 +454,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     close: () =>
       new Promise<void>((resolve) => {
         persist();
+        for (const t of sleeping) clearTimeout(t);
+        sleeping.clear();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

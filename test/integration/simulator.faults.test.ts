@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as $Ecs from "@alicloud/ecs20140526";
 import { demoState, type CallLogEntry, type RunningSimulator, type SimState } from "../../simulator/index.js";
-import { ecsClient, expectEcsError, expectPopError, inst, modifyRequest, popClient, rejection, startFast } from "../helpers/sim.js";
+import { ecsClient, expectEcsError, expectPopError, inst, modifyRequest, popClient, rejection, startFast, waitFor } from "../helpers/sim.js";
 
 const REGION = "cn-hangzhou";
 const WEB = "i-demo-web-01";
@@ -58,6 +58,39 @@ describe("ecs-sim: faults, admin API, persistence", function () {
       const slow = new (popClient(sim).constructor as any)({ endpoint: sim.url, apiVersion: "2014-05-26", accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret, opts: { timeout: 100 } }); // eslint-disable-line @typescript-eslint/no-explicit-any
       const e = await rejection(slow.request("DescribeInstances", { RegionId: REGION }));
       assert.equal(e.name, "RequestTimeoutError");
+    });
+
+    it("latency: a delay that is not a number of ms from 0 to one hour is refused, not turned into no delay", async () => {
+      // GIVEN a simulator
+      sim = await startFast();
+      // WHEN latency faults of 1e12 ms, -1 ms, an hour and a millisecond, and Infinity are added
+      const refused = "fault.ms must be a number of milliseconds from 0 to 3600000";
+      assert.throws(() => sim.addFault({ action: "DescribeInstances", kind: "latency", ms: 1e12 }), { message: refused });
+      assert.throws(() => sim.addFault({ action: "DescribeInstances", kind: "latency", ms: 3_600_001 }), { message: refused });
+      assert.throws(() => sim.addFault({ action: "DescribeInstances", kind: "latency", ms: Infinity }), { message: refused });
+      const viaAdmin = await admin(sim, "POST", "/_sim/faults", { action: "DescribeInstances", kind: "latency", ms: -1 });
+      // THEN each is refused (400 over the admin API) and no fault is active
+      assert.deepEqual(viaAdmin, { status: 400, json: { error: refused } });
+      assert.deepEqual(sim.faults(), []);
+      // AND a count that is not a whole number is refused too
+      assert.throws(() => sim.addFault({ action: "*", kind: "drop", count: 1.5 }), { message: "fault.count must be an integer >= 1" });
+    });
+
+    it("latency: closing the simulator cancels a delay in progress", async () => {
+      // GIVEN a call held by a one-hour latency fault
+      sim = await startFast();
+      const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+      sim.addFault({ action: "DescribeInstances", kind: "latency", ms: 3_600_000 });
+      const held = popClient(sim).request("DescribeInstances", { RegionId: REGION }, { timeout: 60_000 }).catch((e: Error) => e);
+      await waitFor(() => sim.faults().length === 0);
+      // WHEN the simulator closes
+      const t0 = Date.now();
+      await sim.close();
+      // THEN it closes at once, the client sees the connection end, and no timer is left behind
+      assert.ok(Date.now() - t0 < 1000, "closed at once");
+      assert.ok((await held) instanceof Error);
+      assert.ok(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length <= timersBefore, "the one-hour timer is gone");
+      sim = undefined as unknown as RunningSimulator;
     });
 
     it("drop: the connection closes without an answer and nothing is applied", async () => {
