@@ -9,7 +9,10 @@ export const MAX_LATENCY_MS = 3_600_000;
 export interface FaultTarget {
   /** Action name (`ModifyInstanceSpec`), or `*` for every action. */
   action: string;
-  /** Only calls whose `InstanceId` (or `ResourceId`) is this. */
+  /**
+   * Only calls that name this instance: as `InstanceId`, `ResourceId`, one of `ResourceId.N`, or
+   * inside the `InstanceIds` JSON array. A call that names no instance (a listing) is not hit.
+   */
   instanceId?: string;
   /** How many matching calls the fault hits (default 1). */
   count?: number;
@@ -88,10 +91,10 @@ export class FaultQueue {
    * first matching fault of any other kind. Each taken fault loses one hit.
    */
   take(action: string, params: Record<string, string>): { latencyMs: number; fault?: FaultSpec } {
-    const target = params.InstanceId ?? params.ResourceId;
+    const named = namedInstances(params);
     const hits = (f: ActiveFault) =>
       f.remaining > 0 && (f.spec.action === "*" || f.spec.action === action) &&
-      (f.spec.instanceId === undefined || f.spec.instanceId === target);
+      (f.spec.instanceId === undefined || named.has(f.spec.instanceId));
     let latencyMs = 0;
     let fault: FaultSpec | undefined;
     for (const f of this.faults) {
@@ -107,4 +110,21 @@ export class FaultQueue {
     this.faults = this.faults.filter((f) => f.remaining > 0);
     return { latencyMs, fault };
   }
+}
+
+/** The instance IDs a call names: `InstanceId`, `ResourceId`, `ResourceId.N`, the `InstanceIds` JSON array. */
+export function namedInstances(params: Record<string, string>): Set<string> {
+  const named = new Set<string>();
+  for (const [k, v] of Object.entries(params)) {
+    if (k === "InstanceId" || k === "ResourceId" || /^ResourceId\.\d+$/.test(k)) named.add(v);
+  }
+  if (params.InstanceIds !== undefined) {
+    try {
+      const ids: unknown = JSON.parse(params.InstanceIds);
+      if (Array.isArray(ids)) for (const id of ids) if (typeof id === "string") named.add(id);
+    } catch {
+      // A malformed list names nothing; the model answers InvalidParameter for it.
+    }
+  }
+  return named;
 }

@@ -48,6 +48,25 @@ describe("ecs-sim: faults, admin API, persistence", function () {
       assert.match(e.message ?? "", /busy/);
     });
 
+    it("error: a fault scoped to one instance hits DescribeInstances calls whose InstanceIds name it, and only those", async () => {
+      // GIVEN an InternalError fault on DescribeInstances for i-demo-api-01 only
+      sim = await startFast();
+      sim.addFault({ action: "DescribeInstances", instanceId: "i-demo-api-01", kind: "error", code: "InternalError" });
+      const ecs = ecsClient(sim);
+      const describe = (ids?: string[]) =>
+        ecs.describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: ids && JSON.stringify(ids) }));
+      // WHEN the instances are listed without InstanceIds, and then another instance is read
+      await describe();
+      await describe([WEB]);
+      // THEN neither call is hit (a listing names no instance)
+      assert.equal(sim.faults().length, 1);
+      // WHEN a call names it among others  THEN that call is hit, once
+      await expectEcsError(describe([WEB, "i-demo-api-01"]), "InternalError", 500);
+      const r = await describe(["i-demo-api-01"]);
+      assert.equal(r.body!.instances!.instance![0].instanceId, "i-demo-api-01");
+      assert.deepEqual(sim.calls().map((c) => c.fault ?? "-"), ["-", "-", "error", "-"]);
+    });
+
     it("latency: the answer is delayed (pop-core times out when the delay exceeds its timeout)", async () => {
       sim = await startFast();
       sim.addFault({ action: "DescribeInstances", kind: "latency", ms: 300 });
