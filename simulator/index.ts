@@ -16,8 +16,13 @@ export {
   API_VERSION,
   type SimulatorOptions,
   type RunningSimulator,
-  type CallLogEntry,
 } from "./server.js";
+export {
+  DEFAULT_CALL_LOG_LIMITS,
+  type CallLogEntry,
+  type CallLogLimits,
+  type CallLogStats,
+} from "./calllog.js";
 export { DEFAULT_TIMING, type SimulatorTiming } from "./model.js";
 export type { FaultSpec, FaultTarget, ActiveFault } from "./faults.js";
 export type { SimCredential } from "./auth.js";

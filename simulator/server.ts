@@ -7,6 +7,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { authenticate, NonceStore, type SimCredential } from "./auth.js";
+import { CallLog, type CallLogEntry, type CallLogLimits, type CallLogStats } from "./calllog.js";
 import { defaultMessageFor, defaultStatusFor, E, type SimError } from "./errors.js";
 import { faultProblem, FaultQueue, MAX_LATENCY_MS, type ActiveFault, type FaultSpec } from "./faults.js";
 import { ACTIONS, advanceAll, DEFAULT_TIMING, newRequestId, pruneTokens, type Params, type SimulatorTiming } from "./model.js";
@@ -41,28 +42,8 @@ export interface SimulatorOptions {
   rateLimitPerMinute?: number;
   /** No per-call log line on stdout. Default true. */
   quiet?: boolean;
-}
-
-/** One API call as the simulator saw and answered it. */
-export interface CallLogEntry {
-  /** When the call arrived, ISO. */
-  at: string;
-  /** The same, epoch ms. */
-  atMs: number;
-  /** The action (`Action` parameter or `x-acs-action` header), `""` if none. */
-  action: string;
-  /** Request parameters without signature/auth noise (and without `Action`). */
-  params: Record<string, string>;
-  /** HTTP status answered; 0 when the connection was dropped before any answer. */
-  httpStatus: number;
-  /** The error code, if the answer was an error. */
-  code?: string;
-  /** The body answered (or, for `lostResponse`, the body that was lost). */
-  response: unknown;
-  /** The injected fault that shaped this call, if any. */
-  fault?: FaultSpec["kind"];
-  /** The signature version of the request, when it authenticated. */
-  signatureVersion?: "V1" | "V3";
+  /** Bounds of the call log (default 10,000 entries and 32 MiB); the oldest entries go first. */
+  callLog?: Partial<CallLogLimits>;
 }
 
 /** A started simulator. */
@@ -84,9 +65,11 @@ export interface RunningSimulator {
   clearFaults(): void;
   /** Faults not yet used up. */
   faults(): ActiveFault[];
-  /** The call log, oldest first. */
+  /** The call log as far as it is kept (see `SimulatorOptions.callLog`), oldest first. */
   calls(): CallLogEntry[];
   clearCalls(): void;
+  /** How much the call log holds and has let go. */
+  callLogStats(): CallLogStats;
   /** Current durations. */
   timing(): SimulatorTiming;
   /** Changes some durations from now on. */
@@ -103,7 +86,9 @@ const NOISE = new Set([
 /** The largest request body served; larger ones are answered 413. */
 const MAX_BODY = 1024 * 1024;
 const MAX_DRAIN = 64 * 1024 * 1024;
-const MAX_LOG = 100_000;
+/** Page size of `GET /_sim/calls`: default and largest. */
+const CALLS_PAGE = 100;
+const CALLS_PAGE_MAX = 1000;
 
 /** A record without a prototype, so that keys like `__proto__` are plain keys. */
 function bare(): Record<string, string> {
@@ -168,13 +153,16 @@ function errorBody(e: SimError): Record<string, unknown> {
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+function sendJsonText(res: ServerResponse, status: number, text: string, requestId?: string): void {
   const headers: Record<string, string | number> = { "content-type": "application/json;charset=utf-8", "content-length": Buffer.byteLength(text) };
-  const rid = (body as { RequestId?: unknown } | null)?.RequestId;
-  if (typeof rid === "string") headers["x-acs-request-id"] = rid;
+  if (requestId !== undefined) headers["x-acs-request-id"] = requestId;
   res.writeHead(status, headers);
   res.end(text);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const rid = (body as { RequestId?: unknown } | null)?.RequestId;
+  sendJsonText(res, status, JSON.stringify(body), typeof rid === "string" ? rid : undefined);
 }
 
 const BAD_GATEWAY_HTML =
@@ -204,7 +192,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
       }, ms);
       sleeping.add(t);
     });
-  let log: CallLogEntry[] = [];
+  const log = new CallLog(opts.callLog);
 
   let state: SimState;
   if (opts.stateFile && existsSync(opts.stateFile)) {
@@ -229,9 +217,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   };
   persist();
 
-  const record = (entry: CallLogEntry) => {
-    log.push(entry);
-    if (log.length > MAX_LOG) log = log.slice(log.length - MAX_LOG);
+  const record = (entry: Omit<CallLogEntry, "seq">) => {
+    log.add(entry);
     if (!quiet) {
       const id = entry.params.InstanceId ?? entry.params.ResourceId ?? "";
       process.stdout.write(`${entry.at} ${entry.action || "-"} ${id} -> ${entry.httpStatus}${entry.code ? " " + entry.code : ""}${entry.fault ? " [fault " + entry.fault + "]" : ""}\n`);
@@ -267,7 +254,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     const action = all.Action ?? String(req.headers["x-acs-action"] ?? "");
     const params: Params = bare();
     for (const [k, v] of Object.entries(all)) if (!NOISE.has(k)) params[k] = v;
-    const entry: CallLogEntry = { at: new Date(now).toISOString(), atMs: now, action, params, httpStatus: 0, response: null };
+    const entry: Omit<CallLogEntry, "seq"> = { at: new Date(now).toISOString(), atMs: now, action, params, httpStatus: 0, response: null };
 
     const answer = (status: number, respBody: Record<string, unknown>, code?: string) => {
       entry.httpStatus = status;
@@ -373,14 +360,26 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
           return sendJson(res, 200, { ok: true });
         case "GET /_sim/calls": {
           const q = parsePairs(rawQuery, true);
-          const since = q.since === undefined ? 0 : Number(q.since);
-          return sendJson(res, 200, log.filter((c) => (q.action === undefined || c.action === q.action) && c.atMs >= since));
+          const int = (name: string, min: number, max: number, dflt: number | undefined) => {
+            const v = q[name];
+            if (v === undefined) return dflt;
+            return /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? Number(v) : NaN;
+          };
+          const after = int("after", 0, Number.MAX_SAFE_INTEGER, undefined);
+          const since = int("since", 0, Number.MAX_SAFE_INTEGER, undefined);
+          const limit = int("limit", 1, CALLS_PAGE_MAX, CALLS_PAGE)!;
+          if (Number.isNaN(after) || Number.isNaN(since) || Number.isNaN(limit)) {
+            return bad(`after and since must be whole numbers >= 0, limit 1 to ${CALLS_PAGE_MAX}`);
+          }
+          const page = log.page({ after, since, action: q.action, limit });
+          // The entries are kept as JSON text: joined, not parsed and serialized again.
+          return sendJsonText(res, 200, `{"calls":[${page.json.join(",")}],"next":${page.next},"dropped":${log.stats().dropped}}`);
         }
         case "DELETE /_sim/calls":
-          log = [];
+          log.clear();
           return sendJson(res, 200, { ok: true });
         case "GET /_sim/config":
-          return sendJson(res, 200, { timing, rateLimitPerMinute: rateLimit, regionId: state.regionId, apiVersion: API_VERSION });
+          return sendJson(res, 200, { timing, rateLimitPerMinute: rateLimit, regionId: state.regionId, apiVersion: API_VERSION, callLog: log.stats() });
         case "PUT /_sim/timing": {
           const t = json() as Partial<SimulatorTiming> | null;
           if (!t || typeof t !== "object" || Object.entries(t).some(([k, v]) => !(k in DEFAULT_TIMING) || typeof v !== "number" || v < 0)) {
@@ -443,10 +442,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     },
     clearFaults: () => faults.clear(),
     faults: () => faults.list(),
-    calls: () => clone(log),
-    clearCalls: () => {
-      log = [];
-    },
+    calls: () => log.all(),
+    clearCalls: () => log.clear(),
+    callLogStats: () => log.stats(),
     timing: () => ({ ...timing }),
     setTiming: (t) => {
       timing = { ...timing, ...t };

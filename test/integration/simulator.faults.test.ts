@@ -182,9 +182,13 @@ describe("ecs-sim: faults, admin API, persistence", function () {
       assert.equal((await admin(sim, "POST", "/_sim/faults", { action: "StopInstance", kind: "explode" })).status, 400);
       await expectPopError(sim, popClient(sim).request("StopInstance", { InstanceId: WEB }), "InternalError", 500);
       await popClient(sim).request("DescribeInstances", { RegionId: REGION });
-      const calls = (await admin(sim, "GET", "/_sim/calls?action=StopInstance")).json as CallLogEntry[];
+      const page = (await admin(sim, "GET", "/_sim/calls?action=StopInstance")).json as { calls: CallLogEntry[]; next: number | null; dropped: number };
+      assert.equal(page.next, null);
+      assert.equal(page.dropped, 0);
+      const calls = page.calls;
       assert.equal(calls.length, 1);
-      assert.deepEqual(Object.keys(calls[0]).sort(), ["action", "at", "atMs", "code", "fault", "httpStatus", "params", "response", "signatureVersion"]);
+      assert.deepEqual(Object.keys(calls[0]).sort(), ["action", "at", "atMs", "code", "fault", "httpStatus", "params", "response", "seq", "signatureVersion"]);
+      assert.equal(calls[0].seq, 1);
       assert.deepEqual(calls[0].params, { InstanceId: WEB });
       assert.equal(calls[0].code, "InternalError");
       assert.ok(!Number.isNaN(Date.parse(calls[0].at)));
@@ -193,6 +197,69 @@ describe("ecs-sim: faults, admin API, persistence", function () {
       assert.deepEqual((await admin(sim, "GET", "/_sim/faults")).json, []);
       await admin(sim, "DELETE", "/_sim/calls");
       assert.deepEqual(sim.calls(), []);
+    });
+
+    it("the call log keeps at most callLog.maxEntries entries, the newest, and counts the ones let go", async () => {
+      // GIVEN a call log bounded to 5 entries
+      sim = await startFast({ callLog: { maxEntries: 5 } });
+      // WHEN 12 calls are made
+      for (let i = 0; i < 12; i++) await popClient(sim).request("DescribeInstanceAttribute", { InstanceId: WEB });
+      // THEN the last 5 are kept, and 7 were let go
+      assert.deepEqual(sim.calls().map((c) => c.seq), [8, 9, 10, 11, 12]);
+      const stats = sim.callLogStats();
+      assert.deepEqual({ entries: stats.entries, dropped: stats.dropped, lastSeq: stats.lastSeq, maxEntries: stats.maxEntries },
+        { entries: 5, dropped: 7, lastSeq: 12, maxEntries: 5 });
+      assert.equal((await admin(sim, "GET", "/_sim/config")).json.callLog.dropped, 7);
+    });
+
+    it("the call log keeps at most callLog.maxBytes bytes of entries (as JSON), so large answers do not pile up", async () => {
+      // GIVEN the size of one DescribeInstances entry (10 instances per page) as the log keeps it
+      sim = await startFast();
+      await popClient(sim).request("DescribeInstances", { RegionId: REGION });
+      const one = Buffer.byteLength(JSON.stringify(sim.calls()[0]));
+      assert.ok(one > 10_000, `an entry carries the whole answer (${one} bytes)`);
+      await sim.close();
+      // AND a simulator whose log may hold three and a half of them
+      sim = await startFast({ callLog: { maxBytes: Math.floor(one * 3.5) } });
+      // WHEN 40 such reads are made
+      for (let i = 0; i < 40; i++) await popClient(sim).request("DescribeInstances", { RegionId: REGION });
+      // THEN the last 3 are kept and their bytes are within the bound
+      assert.deepEqual(sim.calls().map((c) => c.seq), [38, 39, 40]);
+      const stats = sim.callLogStats();
+      assert.equal(stats.dropped, 37);
+      assert.ok(stats.bytes <= stats.maxBytes, `${stats.bytes} <= ${stats.maxBytes}`);
+      assert.deepEqual((await admin(sim, "GET", "/_sim/calls")).json.calls.map((c: CallLogEntry) => c.seq), [38, 39, 40]);
+    });
+
+    it("GET /_sim/calls is paged: limit (default 100, at most 1000) and after=<next of the previous page>", async () => {
+      // GIVEN 250 logged calls, every fifth a StopInstance refused as IncorrectInstanceStatus
+      sim = await startFast({ rateLimitPerMinute: 0 });
+      const pop = popClient(sim);
+      for (let i = 1; i <= 250; i++) {
+        if (i % 5 === 0) await pop.request("StopInstance", { InstanceId: "i-demo-batch-01" }).catch(() => undefined);
+        else await pop.request("DescribeInstanceAttribute", { InstanceId: WEB });
+      }
+      // WHEN the log is read without a limit  THEN the first 100 come, and `next` points past them
+      const first = (await admin(sim, "GET", "/_sim/calls")).json;
+      assert.deepEqual([first.calls.length, first.calls[0].seq, first.calls[99].seq, first.next, first.dropped], [100, 1, 100, 100, 0]);
+      // WHEN the following pages are read with after=next  THEN they continue, and the last one says next=null
+      const second = (await admin(sim, "GET", `/_sim/calls?after=${first.next}&limit=120`)).json;
+      assert.deepEqual([second.calls.length, second.calls[0].seq, second.next], [120, 101, 220]);
+      const last = (await admin(sim, "GET", `/_sim/calls?after=${second.next}&limit=1000`)).json;
+      assert.deepEqual([last.calls.length, last.calls[0].seq, last.calls.at(-1).seq, last.next], [30, 221, 250, null]);
+      // AND an action filter pages over the matching calls only
+      const stops = (await admin(sim, "GET", "/_sim/calls?action=StopInstance&limit=20")).json;
+      assert.deepEqual(stops.calls.map((c: CallLogEntry) => c.seq), Array.from({ length: 20 }, (_, i) => (i + 1) * 5));
+      const moreStops = (await admin(sim, "GET", `/_sim/calls?action=StopInstance&after=${stops.next}`)).json;
+      assert.deepEqual(moreStops.calls.map((c: CallLogEntry) => c.seq), Array.from({ length: 30 }, (_, i) => (i + 21) * 5));
+      assert.equal(moreStops.next, null);
+      // AND out-of-range paging values are refused
+      assert.equal((await admin(sim, "GET", "/_sim/calls?limit=1001")).status, 400);
+      assert.equal((await admin(sim, "GET", "/_sim/calls?after=-1")).status, 400);
+      // AND a clear empties the log without reusing positions
+      await admin(sim, "DELETE", "/_sim/calls");
+      await pop.request("DescribeInstanceAttribute", { InstanceId: WEB });
+      assert.deepEqual(sim.calls().map((c) => c.seq), [251]);
     });
 
     it("PUT /_sim/timing changes durations; GET /_sim/config shows them", async () => {
