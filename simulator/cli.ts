@@ -2,6 +2,7 @@
 /**
  * `ecs-sim`: start the ECS API simulator from the command line. See simulator/README.md.
  */
+import { ADMIN_TOKEN_ENV, isLoopbackHost } from "./admin.js";
 import { startSimulator, DEMO_CREDENTIALS, type SimulatorOptions } from "./index.js";
 import type { SimulatorTiming } from "./model.js";
 import type { SimState } from "./state.js";
@@ -12,7 +13,10 @@ Starts a strict ECS API (2014-05-26) simulator on loopback and prints the URL an
 
 Options:
   --port N                     port to listen on (0 = any free port; default 0)
-  --host HOST                  interface to listen on (default 127.0.0.1)
+  --host HOST                  interface to listen on (default 127.0.0.1); not loopback: needs --allow-remote
+  --allow-remote               mean it: other machines may reach the API and the admin API (plain HTTP)
+  --allow-host NAME            a host name the admin API accepts besides localhost and IP addresses (repeatable)
+  --admin-token TOKEN          the admin API's token (default: $ECS_SIM_ADMIN_TOKEN, else a new random one)
   --state FILE                 load state from FILE if it exists; write every change to it
   --empty                      start with no instances (catalogue and images stay)
   --cooldown SECONDS           per-instance cooldown after a ModifyInstanceSpec (default 300)
@@ -23,6 +27,8 @@ Options:
   --rate-limit N               calls per minute per action before Throttling.User (0 = off; default 1000)
   --access-key-id ID           accept this key instead of the demo key (with --access-key-secret)
   --access-key-secret SECRET
+  --call-log-entries N         calls the log keeps at most (default 10000)
+  --call-log-mb N              megabytes the log keeps at most (default 32)
   --quiet                      no per-call log lines
   -h, --help                   this help
 `;
@@ -33,7 +39,9 @@ function fail(message: string): never {
 }
 
 function parseArgs(argv: string[]): SimulatorOptions & { empty: boolean } {
-  const opts: SimulatorOptions & { empty: boolean } = { empty: false, quiet: false };
+  const opts: SimulatorOptions & { empty: boolean } = { empty: false, quiet: false, allowedHostNames: [] };
+  const envToken = process.env[ADMIN_TOKEN_ENV];
+  if (envToken !== undefined && envToken !== "") opts.adminToken = envToken;
   const timing: Partial<SimulatorTiming> = {};
   let keyId: string | undefined;
   let keySecret: string | undefined;
@@ -52,6 +60,11 @@ function parseArgs(argv: string[]): SimulatorOptions & { empty: boolean } {
         process.exit(0);
       case "--port": opts.port = num(flag, value()); break;
       case "--host": opts.host = value() ?? fail("--host needs a value"); break;
+      case "--allow-remote": opts.allowRemote = true; break;
+      case "--allow-host": opts.allowedHostNames!.push(value() ?? fail("--allow-host needs a name")); break;
+      case "--admin-token": opts.adminToken = value() ?? fail("--admin-token needs a value"); break;
+      case "--call-log-entries": opts.callLog = { ...opts.callLog, maxEntries: Math.floor(num(flag, value())) }; break;
+      case "--call-log-mb": opts.callLog = { ...opts.callLog, maxBytes: Math.floor(num(flag, value()) * 1024 * 1024) }; break;
       case "--state": opts.stateFile = value() ?? fail("--state needs a file"); break;
       case "--empty": opts.empty = true; break;
       case "--cooldown": timing.cooldownSeconds = num(flag, value()); break;
@@ -67,6 +80,9 @@ function parseArgs(argv: string[]): SimulatorOptions & { empty: boolean } {
     }
   }
   if ((keyId === undefined) !== (keySecret === undefined)) fail("--access-key-id and --access-key-secret go together");
+  if (opts.host !== undefined && !isLoopbackHost(opts.host) && !opts.allowRemote) {
+    fail(`--host ${opts.host} is not loopback: other machines could reach the simulator; add --allow-remote to mean it`);
+  }
   if (keyId && keySecret) opts.credentials = [{ accessKeyId: keyId, accessKeySecret: keySecret }];
   opts.timing = timing;
   return opts;
@@ -81,6 +97,13 @@ async function main(): Promise<void> {
     opts.state = s;
   }
   const sim = await startSimulator(opts);
+  if (opts.allowRemote && opts.host !== undefined && !isLoopbackHost(opts.host)) {
+    process.stderr.write(
+      `ecs-sim: WARNING: listening on ${opts.host}, reachable from other machines over plain HTTP. Anyone who can reach it and ` +
+        `knows the key pair${sim.accessKeyId === DEMO_CREDENTIALS.accessKeyId ? " (the public demo pair!)" : ""} can call the API; ` +
+        `the admin API needs the admin token, which travels in clear.\n`,
+    );
+  }
   const t = sim.timing();
   process.stdout.write(
     [
@@ -91,7 +114,8 @@ async function main(): Promise<void> {
       `  access key secret: ${sim.accessKeySecret}`,
       `  timing:            cooldown ${t.cooldownSeconds}s, stop ${t.stopSeconds}s, start ${t.startSeconds}s`,
       `  state file:        ${opts.stateFile ?? "(none, in memory)"}`,
-      `  admin API:         ${sim.url}/_sim/state, /_sim/faults, /_sim/calls`,
+      `  admin API:         ${sim.url}/_sim/state, /_sim/faults, /_sim/calls   (header authorization: Bearer <admin token>)`,
+      `  admin token:       ${sim.adminToken}`,
       ``,
       `export ECS_SIM_URL=${sim.url}`,
       `export ALIBABA_CLOUD_ACCESS_KEY_ID=${sim.accessKeyId}`,

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { adminTokenProblem, checkAdminRequest, isLoopbackHost, newAdminToken, type AdminGuard } from "./admin.js";
 import { authenticate, NonceStore, type SimCredential } from "./auth.js";
 import { CallLog, type CallLogEntry, type CallLogLimits, type CallLogStats } from "./calllog.js";
 import { defaultMessageFor, defaultStatusFor, E, type SimError } from "./errors.js";
@@ -26,8 +27,23 @@ export const DEMO_CREDENTIALS: { accessKeyId: string; accessKeySecret: string } 
 
 /** How to start a simulator. */
 export interface SimulatorOptions {
-  /** Interface to listen on. Default `127.0.0.1`. */
+  /** Interface to listen on. Default `127.0.0.1`. Anything but loopback needs `allowRemote`. */
   host?: string;
+  /**
+   * Allow a non-loopback `host`: the API and the admin API become reachable from other machines,
+   * over plain HTTP. Default false (starting then throws).
+   */
+  allowRemote?: boolean;
+  /**
+   * Host names the admin API accepts in the `Host` header, besides `localhost`, IP addresses and
+   * `host` (e.g. a container's service name). Other names are refused (DNS rebinding).
+   */
+  allowedHostNames?: string[];
+  /**
+   * The token the admin API requires (`authorization: Bearer <token>`): 16 to 256 characters among
+   * `A-Z a-z 0-9 . _ ~ + / = -`. Default: a new random token per start (see `RunningSimulator.adminToken`).
+   */
+  adminToken?: string;
   /** Port; 0 (default) picks a free one. */
   port?: number;
   /** Load the state from this file when it exists, and write every change back to it. */
@@ -57,6 +73,13 @@ export interface RunningSimulator {
   accessKeySecret: string;
   /** The state's region (`cn-hangzhou` for the demo). */
   regionId: string;
+  /** The admin API's token; requests under `/_sim/` send `authorization: Bearer <adminToken>`. */
+  adminToken: string;
+  /**
+   * Calls the admin API with the token (JSON in and out), e.g.
+   * `await sim.admin("POST", "/_sim/faults", { action: "StopInstance", kind: "drop" })`.
+   */
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
   /** A deep copy of the state, statuses advanced to now. */
   getState(): SimState;
   /** Replaces the whole state (deep-copied; throws on a malformed state). */
@@ -175,6 +198,16 @@ function clone<T>(x: T): T {
 /** Starts a simulator. Resolves once it listens. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
   const host = opts.host ?? "127.0.0.1";
+  if (!isLoopbackHost(host) && !opts.allowRemote) {
+    throw new Error(`host ${host} is not loopback: other machines could reach the simulator; set allowRemote to mean it`);
+  }
+  const adminToken = opts.adminToken ?? newAdminToken();
+  const tokenProblem = adminTokenProblem(adminToken);
+  if (tokenProblem) throw new Error(tokenProblem);
+  const guard: AdminGuard = {
+    token: adminToken,
+    hostNames: new Set([host, ...(opts.allowedHostNames ?? [])].map((h) => h.replace(/^\[|\]$/g, "").toLowerCase())),
+  };
   let timing: SimulatorTiming = { ...DEFAULT_TIMING, ...(opts.timing ?? {}) };
   const credentials = opts.credentials && opts.credentials.length > 0 ? opts.credentials : [DEMO_CREDENTIALS];
   const rateLimit = opts.rateLimitPerMinute ?? 1000;
@@ -326,6 +359,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
       res.setHeader("connection", "close");
       return sendJson(res, 413, { error: `request body over ${MAX_BODY} bytes` });
     }
+    const refusal = checkAdminRequest(req.headers, body.length > 0, guard);
+    if (refusal) {
+      if (refusal.status === 401) res.setHeader("www-authenticate", "Bearer");
+      return sendJson(res, refusal.status, { error: refusal.error });
+    }
     const route = `${method} ${path.replace(/\/+$/, "")}`;
     const json = (): unknown => JSON.parse(body.toString("utf8") || "null");
     const bad = (message: string) => sendJson(res, 400, { error: message });
@@ -417,7 +455,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const hostPart = host.includes(":") ? `[${host}]` : host;
+  // Clients cannot connect to a wildcard address by name: show the loopback one instead.
+  const shown = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const hostPart = shown.includes(":") ? `[${shown}]` : shown;
 
   const sim: RunningSimulator = {
     url: `http://${hostPart}:${port}`,
@@ -426,6 +466,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     accessKeySecret: credentials[0].accessKeySecret,
     get regionId() {
       return state.regionId;
+    },
+    adminToken,
+    admin: async (method, path, body) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${adminToken}` };
+      if (body !== undefined) headers["content-type"] = "application/json";
+      const r = await fetch(`${sim.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: r.status, json: (await r.json()) as unknown };
     },
     getState: () => {
       advanceAll(state, Date.now());

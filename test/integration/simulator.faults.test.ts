@@ -4,18 +4,31 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as $Ecs from "@alicloud/ecs20140526";
-import { demoState, type CallLogEntry, type RunningSimulator, type SimState } from "../../simulator/index.js";
+import { demoState, startSimulator, type CallLogEntry, type RunningSimulator, type SimState } from "../../simulator/index.js";
 import { ecsClient, expectEcsError, expectPopError, inst, modifyRequest, popClient, rejection, startFast, waitFor } from "../helpers/sim.js";
 
 const REGION = "cn-hangzhou";
 const WEB = "i-demo-web-01";
 
 async function admin(sim: RunningSimulator, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const r = await fetch(`${sim.url}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: r.status, json: await r.json() };
+  return (await sim.admin(method, path, body)) as { status: number; json: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** A request to the simulator over plain HTTP with any headers (fetch may not set Host). */
+function raw(sim: RunningSimulator, method: string, path: string, headers: Record<string, string>, body = ""): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${sim.url}${path}`, { method, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (res) => {
+      let text = "";
+      res.on("data", (d: Buffer) => (text += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 describe("ecs-sim: faults, admin API, persistence", function () {
@@ -269,6 +282,110 @@ describe("ecs-sim: faults, admin API, persistence", function () {
       await popClient(sim).request("ModifyInstanceSpec", { InstanceId: WEB, InternetMaxBandwidthOut: 6 });
       await popClient(sim).request("ModifyInstanceSpec", { InstanceId: WEB, InternetMaxBandwidthOut: 7 });
       assert.equal((await admin(sim, "PUT", "/_sim/timing", { cooldownSeconds: -1 })).status, 400);
+    });
+  });
+
+  describe("who may use the admin API", () => {
+    const DROP_ALL = JSON.stringify({ action: "*", kind: "drop" });
+
+    it("refuses a request without the admin token (401), and one with another token", async () => {
+      // GIVEN a simulator and its admin token
+      sim = await startFast();
+      const host = sim.endpointHost;
+      // WHEN a fault is posted without the token, and with a wrong one
+      const none = await raw(sim, "POST", "/_sim/faults", { host, "content-type": "application/json" }, DROP_ALL);
+      const wrong = await raw(sim, "POST", "/_sim/faults", { host, "content-type": "application/json", authorization: "Bearer not-the-token-000000" }, DROP_ALL);
+      // THEN both are refused, and no fault is active
+      const message = "the admin API needs the header authorization: Bearer <admin token> (printed by ecs-sim at start)";
+      assert.deepEqual(none, { status: 401, json: { error: message } });
+      assert.deepEqual(wrong, { status: 401, json: { error: message } });
+      assert.deepEqual(sim.faults(), []);
+      // AND every route needs it, reads too
+      for (const [method, path] of [["GET", "/_sim/health"], ["GET", "/_sim/state"], ["GET", "/_sim/calls"], ["POST", "/_sim/reset"], ["DELETE", "/_sim/calls"]]) {
+        assert.equal((await raw(sim, method, path, { host })).status, 401, `${method} ${path}`);
+      }
+      // AND with the token the same request is served
+      const ok = await raw(sim, "POST", "/_sim/faults", { host, "content-type": "application/json", authorization: `Bearer ${sim.adminToken}` }, DROP_ALL);
+      assert.equal(ok.status, 200);
+      assert.equal(sim.faults().length, 1);
+    });
+
+    it("accepts JSON bodies only: a text/plain body (what a web form can send) is refused with 415", async () => {
+      sim = await startFast();
+      const headers = { host: sim.endpointHost, authorization: `Bearer ${sim.adminToken}` };
+      // WHEN a valid fault is posted as text/plain, as a form, and with no type
+      for (const type of ["text/plain", "application/x-www-form-urlencoded", undefined]) {
+        const r = await raw(sim, "POST", "/_sim/faults", type ? { ...headers, "content-type": type } : headers, DROP_ALL);
+        // THEN it is refused and nothing changes
+        assert.deepEqual(r, { status: 415, json: { error: "the admin API accepts only application/json bodies" } }, String(type));
+      }
+      assert.deepEqual(sim.faults(), []);
+      // AND application/json with a charset is fine; a body-less POST needs no type
+      assert.equal((await raw(sim, "POST", "/_sim/faults", { ...headers, "content-type": "application/json; charset=utf-8" }, DROP_ALL)).status, 200);
+      assert.equal((await raw(sim, "POST", "/_sim/reset", headers)).status, 200);
+    });
+
+    it("refuses a Host that is a DNS name other than localhost (DNS rebinding), and any request from a web page (Origin)", async () => {
+      sim = await startFast();
+      const port = new URL(sim.url).port;
+      const auth = { authorization: `Bearer ${sim.adminToken}` };
+      // WHEN the right token comes with the Host of a rebound DNS name
+      const rebound = await raw(sim, "GET", "/_sim/health", { ...auth, host: `attacker.example:${port}` });
+      // THEN it is refused
+      assert.deepEqual(rebound, {
+        status: 403,
+        json: { error: `the admin API answers only requests to localhost, an IP address or an allowed host name, not Host "attacker.example:${port}"` },
+      });
+      // AND localhost, 127.0.0.1 and [::1] are served
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
+        assert.equal((await raw(sim, "GET", "/_sim/health", { ...auth, host })).status, 200, host);
+      }
+      // WHEN a request carries an Origin (a browser sends one with cross-origin requests)  THEN it is refused
+      const fromPage = await raw(sim, "POST", "/_sim/reset", { ...auth, host: `127.0.0.1:${port}`, origin: "https://attacker.example" });
+      assert.deepEqual(fromPage, { status: 403, json: { error: "the admin API does not answer web pages (the request has an Origin)" } });
+    });
+
+    it("accepts host names given in allowedHostNames (e.g. a container's service name)", async () => {
+      sim = await startFast({ allowedHostNames: ["ecs-sim"] });
+      const auth = { authorization: `Bearer ${sim.adminToken}` };
+      assert.equal((await raw(sim, "GET", "/_sim/health", { ...auth, host: "ecs-sim:8080" })).status, 200);
+      assert.equal((await raw(sim, "GET", "/_sim/health", { ...auth, host: "ecs-sim.attacker.example:8080" })).status, 403);
+    });
+
+    it("uses a new random token per start unless one is given; a malformed one is refused", async () => {
+      // GIVEN two simulators started without a token
+      sim = await startFast();
+      const other = await startFast();
+      try {
+        // THEN each has its own random token, and sim.admin() uses it
+        assert.match(sim.adminToken, /^[A-Za-z0-9_-]{32}$/);
+        assert.notEqual(sim.adminToken, other.adminToken);
+        assert.equal((await other.admin("GET", "/_sim/health")).status, 200);
+        const foreign = await raw(other, "GET", "/_sim/health", { host: other.endpointHost, authorization: `Bearer ${sim.adminToken}` });
+        assert.equal(foreign.status, 401);
+      } finally {
+        await other.close();
+      }
+      // WHEN a token is given  THEN it is the one required
+      const given = await startFast({ adminToken: "scripts-set-this-token-0001" });
+      try {
+        assert.equal(given.adminToken, "scripts-set-this-token-0001");
+        assert.equal((await raw(given, "GET", "/_sim/health", { host: given.endpointHost, authorization: "Bearer scripts-set-this-token-0001" })).status, 200);
+      } finally {
+        await given.close();
+      }
+      await assert.rejects(startFast({ adminToken: "short" }), { message: "the admin token must be 16 to 256 characters among A-Z a-z 0-9 . _ ~ + / = -" });
+    });
+
+    it("refuses to listen on a non-loopback interface unless allowRemote is set", async () => {
+      // WHEN a simulator is started on all interfaces without allowRemote  THEN it refuses
+      await assert.rejects(startSimulator({ host: "0.0.0.0" }), {
+        message: "host 0.0.0.0 is not loopback: other machines could reach the simulator; set allowRemote to mean it",
+      });
+      // WHEN allowRemote is set  THEN it listens, and shows a loopback URL that clients can use
+      sim = await startSimulator({ host: "0.0.0.0", allowRemote: true });
+      assert.match(sim.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      await popClient(sim).request("DescribeInstances", { RegionId: REGION });
     });
   });
 
