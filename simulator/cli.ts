@@ -33,6 +33,33 @@ Options:
   -h, --help                   this help
 `;
 
+/** `v` as one bash word: bare when it is plainly safe, else single-quoted. */
+function shellWord(v: string): string {
+  return /^[A-Za-z0-9_.\/:@%+=,-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The lines to paste into bash: what the provider reads (endpoint, `ALICLOUD_*` keys), what the
+ * `@alicloud/credentials` default chain reads (`ALIBABA_CLOUD_*`), and the admin token. A security
+ * token left in the shell would be sent along and refused, so both names are unset.
+ */
+function exportLines(url: string, accessKeyId: string, accessKeySecret: string, adminToken: string): string[] {
+  const lines = [
+    `# paste into bash: the provider and the Alibaba Cloud clients read these`,
+    `export PULUMI_ECS_SPEC_ENDPOINT=${shellWord(url)}`,
+    `export ALICLOUD_ACCESS_KEY=${shellWord(accessKeyId)}`,
+    `export ALICLOUD_SECRET_KEY=${shellWord(accessKeySecret)}`,
+    `unset ALICLOUD_SECURITY_TOKEN ALIBABA_CLOUD_SECURITY_TOKEN`,
+    `export ALIBABA_CLOUD_ACCESS_KEY_ID=${shellWord(accessKeyId)}`,
+    `export ALIBABA_CLOUD_ACCESS_KEY_SECRET=${shellWord(accessKeySecret)}`,
+    `export ${ADMIN_TOKEN_ENV}=${shellWord(adminToken)}`,
+  ];
+  if (!isLoopbackHost(new URL(url).hostname)) {
+    lines.push(`# the provider accepts http:// only on loopback: from another machine, put an https proxy in front`);
+  }
+  return lines;
+}
+
 function fail(message: string): never {
   process.stderr.write(`ecs-sim: ${message}\n\n${HELP}`);
   process.exit(2);
@@ -114,12 +141,9 @@ async function main(): Promise<void> {
       `  access key secret: ${sim.accessKeySecret}`,
       `  timing:            cooldown ${t.cooldownSeconds}s, stop ${t.stopSeconds}s, start ${t.startSeconds}s`,
       `  state file:        ${opts.stateFile ?? "(none, in memory)"}`,
-      `  admin API:         ${sim.url}/_sim/state, /_sim/faults, /_sim/calls   (header authorization: Bearer <admin token>)`,
-      `  admin token:       ${sim.adminToken}`,
+      `  admin API:         ${sim.url}/_sim/state, /_sim/faults, /_sim/calls   (header authorization: Bearer $${ADMIN_TOKEN_ENV})`,
       ``,
-      `export ECS_SIM_URL=${sim.url}`,
-      `export ALIBABA_CLOUD_ACCESS_KEY_ID=${sim.accessKeyId}`,
-      `export ALIBABA_CLOUD_ACCESS_KEY_SECRET=${sim.accessKeySecret}`,
+      ...exportLines(sim.url, sim.accessKeyId, sim.accessKeySecret, sim.adminToken),
       ``,
     ].join("\n"),
   );
