@@ -38,6 +38,7 @@ export {
   type SimState,
   type SimInstance,
   type SimAccount,
+  type SimTag,
   type SimInstanceType,
   type SimZone,
   type SimZoneOffer,

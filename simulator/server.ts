@@ -314,6 +314,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     if (action === "") return answerError(E.missingParameter("Action"));
     const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
     if (!handler) return answerError(E.invalidAction());
+    if (state.account.deniedActions.includes(action)) return answerError(E.forbiddenRam());
     if (overRateLimit(action, now)) return answerError(E.throttlingUser());
 
     const { latencyMs, fault } = faults.take(action, params);
