@@ -24,7 +24,8 @@ export {
   type CallLogStats,
 } from "./calllog.js";
 export { DEFAULT_TIMING, type SimulatorTiming } from "./model.js";
-export type { FaultSpec, FaultTarget, ActiveFault } from "./faults.js";
+export { MAX_LATENCY_MS, type FaultSpec, type FaultTarget, type ActiveFault } from "./faults.js";
+export { ADMIN_TOKEN_ENV } from "./admin.js";
 export type { SimCredential } from "./auth.js";
 export type { SimError } from "./errors.js";
 export {

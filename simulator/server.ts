@@ -10,7 +10,7 @@ import { adminTokenProblem, checkAdminRequest, isLoopbackHost, newAdminToken, ty
 import { authenticate, NonceStore, type SimCredential } from "./auth.js";
 import { CallLog, type CallLogEntry, type CallLogLimits, type CallLogStats } from "./calllog.js";
 import { defaultMessageFor, defaultStatusFor, E, type SimError } from "./errors.js";
-import { faultProblem, FaultQueue, MAX_LATENCY_MS, type ActiveFault, type FaultSpec } from "./faults.js";
+import { faultProblem, FaultQueue, MAX_LATENCY_MS, namedInstances, type ActiveFault, type FaultSpec } from "./faults.js";
 import { ACTIONS, advanceAll, DEFAULT_TIMING, newRequestId, pruneTokens, type Params, type SimulatorTiming } from "./model.js";
 import { demoState, normalizeState, type SimState } from "./state.js";
 
@@ -253,7 +253,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   const record = (entry: Omit<CallLogEntry, "seq">) => {
     log.add(entry);
     if (!quiet) {
-      const id = entry.params.InstanceId ?? entry.params.ResourceId ?? "";
+      const id = [...namedInstances(entry.params)].join(",");
       process.stdout.write(`${entry.at} ${entry.action || "-"} ${id} -> ${entry.httpStatus}${entry.code ? " " + entry.code : ""}${entry.fault ? " [fault " + entry.fault + "]" : ""}\n`);
     }
   };
