@@ -2,6 +2,7 @@
 /**
  * `ecs-sim`: start the ECS API simulator from the command line. See simulator/README.md.
  */
+import { ADMIN_TOKEN_ENV, isLoopbackHost } from "./admin.js";
 import { startSimulator, DEMO_CREDENTIALS, type SimulatorOptions } from "./index.js";
 import type { SimulatorTiming } from "./model.js";
 import type { SimState } from "./state.js";
@@ -12,7 +13,10 @@ Starts a strict ECS API (2014-05-26) simulator on loopback and prints the URL an
 
 Options:
   --port N                     port to listen on (0 = any free port; default 0)
-  --host HOST                  interface to listen on (default 127.0.0.1)
+  --host HOST                  interface to listen on (default 127.0.0.1); not loopback: needs --allow-remote
+  --allow-remote               mean it: other machines may reach the API and the admin API (plain HTTP)
+  --allow-host NAME            a host name the admin API accepts besides localhost and IP addresses (repeatable)
+  --admin-token TOKEN          the admin API's token (default: $ECS_SIM_ADMIN_TOKEN, else a new random one)
   --state FILE                 load state from FILE if it exists; write every change to it
   --empty                      start with no instances (catalogue and images stay)
   --cooldown SECONDS           per-instance cooldown after a ModifyInstanceSpec (default 300)
@@ -23,9 +27,38 @@ Options:
   --rate-limit N               calls per minute per action before Throttling.User (0 = off; default 1000)
   --access-key-id ID           accept this key instead of the demo key (with --access-key-secret)
   --access-key-secret SECRET
+  --call-log-entries N         calls the log keeps at most (default 10000)
+  --call-log-mb N              megabytes the log keeps at most (default 32)
   --quiet                      no per-call log lines
   -h, --help                   this help
 `;
+
+/** `v` as one bash word: bare when it is plainly safe, else single-quoted. */
+function shellWord(v: string): string {
+  return /^[A-Za-z0-9_.\/:@%+=,-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The lines to paste into bash: what the provider reads (endpoint, `ALICLOUD_*` keys), what the
+ * `@alicloud/credentials` default chain reads (`ALIBABA_CLOUD_*`), and the admin token. A security
+ * token left in the shell would be sent along and refused, so both names are unset.
+ */
+function exportLines(url: string, accessKeyId: string, accessKeySecret: string, adminToken: string): string[] {
+  const lines = [
+    `# paste into bash: the provider and the Alibaba Cloud clients read these`,
+    `export PULUMI_ECS_SPEC_ENDPOINT=${shellWord(url)}`,
+    `export ALICLOUD_ACCESS_KEY=${shellWord(accessKeyId)}`,
+    `export ALICLOUD_SECRET_KEY=${shellWord(accessKeySecret)}`,
+    `unset ALICLOUD_SECURITY_TOKEN ALIBABA_CLOUD_SECURITY_TOKEN`,
+    `export ALIBABA_CLOUD_ACCESS_KEY_ID=${shellWord(accessKeyId)}`,
+    `export ALIBABA_CLOUD_ACCESS_KEY_SECRET=${shellWord(accessKeySecret)}`,
+    `export ${ADMIN_TOKEN_ENV}=${shellWord(adminToken)}`,
+  ];
+  if (!isLoopbackHost(new URL(url).hostname)) {
+    lines.push(`# the provider accepts http:// only on loopback: from another machine, put an https proxy in front`);
+  }
+  return lines;
+}
 
 function fail(message: string): never {
   process.stderr.write(`ecs-sim: ${message}\n\n${HELP}`);
@@ -33,7 +66,9 @@ function fail(message: string): never {
 }
 
 function parseArgs(argv: string[]): SimulatorOptions & { empty: boolean } {
-  const opts: SimulatorOptions & { empty: boolean } = { empty: false, quiet: false };
+  const opts: SimulatorOptions & { empty: boolean } = { empty: false, quiet: false, allowedHostNames: [] };
+  const envToken = process.env[ADMIN_TOKEN_ENV];
+  if (envToken !== undefined && envToken !== "") opts.adminToken = envToken;
   const timing: Partial<SimulatorTiming> = {};
   let keyId: string | undefined;
   let keySecret: string | undefined;
@@ -52,6 +87,11 @@ function parseArgs(argv: string[]): SimulatorOptions & { empty: boolean } {
         process.exit(0);
       case "--port": opts.port = num(flag, value()); break;
       case "--host": opts.host = value() ?? fail("--host needs a value"); break;
+      case "--allow-remote": opts.allowRemote = true; break;
+      case "--allow-host": opts.allowedHostNames!.push(value() ?? fail("--allow-host needs a name")); break;
+      case "--admin-token": opts.adminToken = value() ?? fail("--admin-token needs a value"); break;
+      case "--call-log-entries": opts.callLog = { ...opts.callLog, maxEntries: Math.floor(num(flag, value())) }; break;
+      case "--call-log-mb": opts.callLog = { ...opts.callLog, maxBytes: Math.floor(num(flag, value()) * 1024 * 1024) }; break;
       case "--state": opts.stateFile = value() ?? fail("--state needs a file"); break;
       case "--empty": opts.empty = true; break;
       case "--cooldown": timing.cooldownSeconds = num(flag, value()); break;
@@ -67,6 +107,9 @@ function parseArgs(argv: string[]): SimulatorOptions & { empty: boolean } {
     }
   }
   if ((keyId === undefined) !== (keySecret === undefined)) fail("--access-key-id and --access-key-secret go together");
+  if (opts.host !== undefined && !isLoopbackHost(opts.host) && !opts.allowRemote) {
+    fail(`--host ${opts.host} is not loopback: other machines could reach the simulator; add --allow-remote to mean it`);
+  }
   if (keyId && keySecret) opts.credentials = [{ accessKeyId: keyId, accessKeySecret: keySecret }];
   opts.timing = timing;
   return opts;
@@ -81,6 +124,13 @@ async function main(): Promise<void> {
     opts.state = s;
   }
   const sim = await startSimulator(opts);
+  if (opts.allowRemote && opts.host !== undefined && !isLoopbackHost(opts.host)) {
+    process.stderr.write(
+      `ecs-sim: WARNING: listening on ${opts.host}, reachable from other machines over plain HTTP. Anyone who can reach it and ` +
+        `knows the key pair${sim.accessKeyId === DEMO_CREDENTIALS.accessKeyId ? " (the public demo pair!)" : ""} can call the API; ` +
+        `the admin API needs the admin token, which travels in clear.\n`,
+    );
+  }
   const t = sim.timing();
   process.stdout.write(
     [
@@ -91,11 +141,9 @@ async function main(): Promise<void> {
       `  access key secret: ${sim.accessKeySecret}`,
       `  timing:            cooldown ${t.cooldownSeconds}s, stop ${t.stopSeconds}s, start ${t.startSeconds}s`,
       `  state file:        ${opts.stateFile ?? "(none, in memory)"}`,
-      `  admin API:         ${sim.url}/_sim/state, /_sim/faults, /_sim/calls`,
+      `  admin API:         ${sim.url}/_sim/state, /_sim/faults, /_sim/calls   (header authorization: Bearer $${ADMIN_TOKEN_ENV})`,
       ``,
-      `export ECS_SIM_URL=${sim.url}`,
-      `export ALIBABA_CLOUD_ACCESS_KEY_ID=${sim.accessKeyId}`,
-      `export ALIBABA_CLOUD_ACCESS_KEY_SECRET=${sim.accessKeySecret}`,
+      ...exportLines(sim.url, sim.accessKeyId, sim.accessKeySecret, sim.adminToken),
       ``,
     ].join("\n"),
   );

@@ -1,6 +1,6 @@
 /**
  * Every error the simulator can answer, one constructor per ECS error code, with the HTTP status
- * and message of the API reference (ModifyInstanceSpec table plus the gateway's common codes).
+ * and message of the API reference (the ModifyInstanceSpec and tag tables plus the gateway's common codes).
  */
 
 /** An ECS API error as the simulator answers it: HTTP status plus the body's `Code`/`Message`. */
@@ -45,6 +45,9 @@ export const E = {
     err(500, "InternalError", "The request processing has failed due to some unknown error, exception or failure.", true),
   serviceUnavailable: () => err(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.", true),
   dryRunOperation: () => err(400, "DryRunOperation", "Request validation has been passed with DryRun flag set."),
+  /** The simulator's own code: the API reference documents none for an oversized request. */
+  requestTooLarge: (maxBytes: number | string) =>
+    err(413, "RequestEntityTooLarge", `The request body is larger than ${maxBytes} bytes.`),
 
   // --- lookups ---
   instanceNotFound: () => err(404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),
@@ -122,10 +125,32 @@ export const E = {
     err(403, "SecurityRisk.3DVerification",
       "We have detected a security risk with your default credit or debit card. Please proceed with verification via the link in your email."),
   chargeTypeNotFound: () => err(404, "InvalidInstanceChargeType.NotFound", "The InstanceChargeType does not exist in our records"),
+
+  // --- RAM (the gateway, before the action) ---
+  forbiddenRam: () => err(403, "Forbidden.RAM", "User not authorized to operate on the specified resource, or this API doesn't support RAM."),
+
+  // --- tags: TagResources, UntagResources, ListTagResources (they share the table), DescribeInstances filters ---
+  tagMissingRegionId: () => err(404, "MissingParameter.RegionId", "The parameter - RegionId should not be null"),
+  tagMissingResourceType: () => err(404, "MissingParameter.ResourceType", "The parameter - ResourceType should not be null"),
+  tagMissingTags: () => err(404, "MissingParameter.Tags", "The parameter - Tags should not be null"),
+  tagResourceTypeNotFound: () => err(404, "InvalidResourceType.NotFound", "The ResourceType provided does not exist in our records."),
+  tagResourceIdsExceeded: () => err(400, "NumberExceed.ResourceIds", "The ResourceIds parameter's number is exceed , Valid : 50"),
+  tagTagsExceeded: () => err(400, "NumberExceed.Tags", "The Tags parameter's number is exceed , Valid : 20"),
+  tagDuplicateKey: () => err(400, "Duplicate.TagKey", "The Tag.N.Key contain duplicate key."),
+  tagResourceNotFound: () => err(404, "InvalidResourceId.NotFound", "The specified ResourceIds are not found in our records."),
+  tagKeyMalformed: () => err(400, "InvalidTagKey.Malformed", "The specified Tag.n.Key is not valid."),
+  tagValueMalformed: () => err(400, "InvalidTagValue.Malformed", "The specified Tag.n.Value is not valid."),
+  tagQuotaExceeded: () => err(400, "OperationDenied.QuotaExceed", "The quota of tags on resource is beyond permitted range."),
+  /** The API reference gives no message for it; this one is the simulator's. */
+  tagValueWithoutKey: () => err(400, "InvalidParameter.TagValue", "The specified Tag.N.Value is given without its Tag.N.Key."),
+  tagMismatch: () => err(400, "InvalidTag.Mismatch", "The specified Tag.n.Key and Tag.n.Value are not match."),
+  tagCount: () => err(400, "InvalidTagCount", "The specified tags are beyond the permitted range."),
+  /** Never answered by the model (no tag policies are simulated); here so an injected fault gets its status and message. */
+  tagNoPermission: () => err(403, "NoPermission.Tag", "The operator is not permission for the tag."),
 } as const;
 
 /** Gateway codes the simulator never answers by itself but faults may inject. */
-const GATEWAY_ONLY: Record<string, number> = { "Throttling.Api": 400, "Forbidden.RAM": 403, OperationConflict: 409 };
+const GATEWAY_ONLY: Record<string, number> = { "Throttling.Api": 400, OperationConflict: 409 };
 
 let known: Map<string, SimError> | undefined;
 

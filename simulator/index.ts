@@ -16,10 +16,16 @@ export {
   API_VERSION,
   type SimulatorOptions,
   type RunningSimulator,
-  type CallLogEntry,
 } from "./server.js";
+export {
+  DEFAULT_CALL_LOG_LIMITS,
+  type CallLogEntry,
+  type CallLogLimits,
+  type CallLogStats,
+} from "./calllog.js";
 export { DEFAULT_TIMING, type SimulatorTiming } from "./model.js";
-export type { FaultSpec, FaultTarget, ActiveFault } from "./faults.js";
+export { MAX_LATENCY_MS, type FaultSpec, type FaultTarget, type ActiveFault } from "./faults.js";
+export { ADMIN_TOKEN_ENV } from "./admin.js";
 export type { SimCredential } from "./auth.js";
 export type { SimError } from "./errors.js";
 export {
@@ -33,6 +39,7 @@ export {
   type SimState,
   type SimInstance,
   type SimAccount,
+  type SimTag,
   type SimInstanceType,
   type SimZone,
   type SimZoneOffer,

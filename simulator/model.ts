@@ -207,7 +207,7 @@ export function instanceView(ctx: ModelContext, inst: SimInstance): Record<strin
       DedicatedHostClusterId: "",
     },
     SecurityGroupIds: { SecurityGroupId: ["sg-ecssim0001"] },
-    Tags: { Tag: [] },
+    Tags: { Tag: inst.tags.map((t) => ({ TagKey: t.key, TagValue: t.value })) },
     SpotStrategy: "NoSpot",
     DeletionProtection: false,
     DeviceAvailable: true,
@@ -226,16 +226,21 @@ function describeInstances(ctx: ModelContext, p: Params): Outcome {
   if (isError(ids)) return fail(ids);
   const page = paging(p);
   if (isError(page)) return fail(page);
+  const tagFilter = describeTagFilter(p);
+  if (isError(tagFilter)) return fail(tagFilter);
   advanceAll(ctx.state, ctx.now);
   const matches = ctx.state.instances.filter(
     (i) =>
       (!ids || ids.includes(i.instanceId)) &&
+      tagFilter.every((f) => i.tags.some((t) => t.key === f.key && (f.value === undefined || t.value === f.value))) &&
       (p.ZoneId === undefined || i.zoneId === p.ZoneId) &&
       (p.Status === undefined || i.status === p.Status) &&
       (p.InstanceType === undefined || i.instanceType === p.InstanceType) &&
       (p.InstanceName === undefined || i.instanceName === p.InstanceName) &&
       (p.InstanceChargeType === undefined || i.instanceChargeType === p.InstanceChargeType),
   );
+  // With tag filters ECS returns at most 1,000 matching instances (ListTagResources lists more).
+  if (tagFilter.length > 0) matches.splice(MAX_TAG_FILTER_MATCHES);
   const start = (page.pageNumber - 1) * page.pageSize;
   return ok({
     Instances: { Instance: matches.slice(start, start + page.pageSize).map((i) => instanceView(ctx, i)) },
@@ -250,7 +255,9 @@ function describeInstanceAttribute(ctx: ModelContext, p: Params): Outcome {
   if (p.InstanceId === undefined) return fail(E.missingParameter("InstanceId"));
   const inst = findInstance(ctx, p.InstanceId);
   if (!inst) return fail(E.instanceNotFound());
-  return ok(instanceView(ctx, inst));
+  // DescribeInstanceAttribute has no Tags field: a client must read tags from DescribeInstances or ListTagResources.
+  const { Tags: _tags, ...view } = instanceView(ctx, inst);
+  return ok(view);
 }
 
 function describeDisks(ctx: ModelContext, p: Params): Outcome {
@@ -528,7 +535,7 @@ function modifyInstanceSpec(ctx: ModelContext, p: Params): Outcome {
   if (!inst) return fail(E.instanceNotFound());
   const hash = paramsHash("ModifyInstanceSpec", p);
   if (token !== undefined) {
-    const rec = state.clientTokens[token];
+    const rec = Object.hasOwn(state.clientTokens, token) ? state.clientTokens[token] : undefined;
     if (rec) {
       if (rec.paramsHash !== hash) return fail(E.idempotenceMismatch());
       if (now < rec.processingUntilMs) return fail(E.lastTokenProcessing());
@@ -596,15 +603,221 @@ function modifyInstanceSpec(ctx: ModelContext, p: Params): Outcome {
   inst.lastSpecChangeAtMs = now;
   const answer = ok();
   if (token !== undefined) {
-    state.clientTokens[token] = {
-      paramsHash: hash,
-      processingUntilMs: Math.max(now + timing.tokenProcessingSeconds * 1000, inst.applyingUntilMs ?? 0),
-      httpStatus: 200,
-      response: (answer as { body: unknown }).body,
-      createdAtMs: now,
-    };
+    // defineProperty: a token named `__proto__` must become a key, not replace the prototype.
+    Object.defineProperty(state.clientTokens, token, {
+      value: {
+        paramsHash: hash,
+        processingUntilMs: Math.max(now + timing.tokenProcessingSeconds * 1000, inst.applyingUntilMs ?? 0),
+        httpStatus: 200,
+        response: (answer as { body: unknown }).body,
+        createdAtMs: now,
+      },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return answer;
+}
+
+// ---------------------------------------------------------------- tags
+
+/** Resource types the tag APIs know (lowercase, as documented). Only instances exist in the simulator. */
+export const TAG_RESOURCE_TYPES: readonly string[] = [
+  "instance", "disk", "snapshot", "image", "securitygroup", "volume", "eni", "ddh", "ddhcluster", "keypair",
+  "launchtemplate", "reservedinstance", "snapshotpolicy", "elasticityassurance", "capacityreservation",
+];
+/** `ResourceId.N` per call. */
+export const MAX_TAG_RESOURCE_IDS = 50;
+/** `Tag.N` / `TagKey.N` per call, and tags per resource (keys starting with `aliyun`/`acs:` not counted). */
+export const MAX_TAGS = 20;
+/** Rows per ListTagResources page (not documented by the API; the simulator's choice). */
+export const TAG_PAGE_SIZE = 50;
+/** Instances DescribeInstances returns at most when it filters by tag. */
+const MAX_TAG_FILTER_MATCHES = 1000;
+const MAX_TAG_FILTERS = 5;
+
+const isReservedTagKey = (k: string) => k.startsWith("aliyun") || k.startsWith("acs:");
+const hasUrl = (v: string) => v.includes("http://") || v.includes("https://");
+
+/** `name.N` (N = 1, 2, …) → value, by N. Undefined when an N is not a positive integer without leading zeros. */
+function repeated(p: Params, name: string): Map<number, string> | undefined {
+  const out = new Map<number, string>();
+  const re = new RegExp(`^${name.replace(/\./g, "\\.")}\\.(\\d+)$`);
+  for (const [k, v] of Object.entries(p)) {
+    const m = re.exec(k);
+    if (!m) continue;
+    if (!/^[1-9]\d*$/.test(m[1])) return undefined;
+    out.set(Number(m[1]), v);
+  }
+  return out;
+}
+
+/** `Tag.N.Key` / `Tag.N.Value` pairs by N (also the deprecated lower-case `Tag.N.key` / `Tag.N.value` when `lowerToo`). */
+function tagPairs(p: Params, lowerToo = false): Map<number, { key?: string; value?: string }> | SimError {
+  const out = new Map<number, { key?: string; value?: string }>();
+  for (const [k, v] of Object.entries(p)) {
+    const m = (lowerToo ? /^Tag\.(\d+)\.(Key|Value|key|value)$/ : /^Tag\.(\d+)\.(Key|Value)$/).exec(k);
+    if (!m) continue;
+    if (!/^[1-9]\d*$/.test(m[1])) return E.invalidParameter(k);
+    const pair = out.get(Number(m[1])) ?? {};
+    if (m[2].toLowerCase() === "key") pair.key = v;
+    else pair.value = v;
+    out.set(Number(m[1]), pair);
+  }
+  return out;
+}
+
+/** The tag filters of DescribeInstances (`Tag.N.Key` / `Tag.N.Value`, N = 1–20). */
+function describeTagFilter(p: Params): { key: string; value?: string }[] | SimError {
+  const pairs = tagPairs(p, true);
+  if (isError(pairs)) return pairs;
+  if (pairs.size > MAX_TAGS || [...pairs.keys()].some((n) => n > MAX_TAGS)) return E.tagCount();
+  const out: { key: string; value?: string }[] = [];
+  for (const n of [...pairs.keys()].sort((a, b) => a - b)) {
+    const { key, value } = pairs.get(n)!;
+    if (key === undefined || key === "") return E.tagMismatch();
+    out.push({ key, value });
+  }
+  return out;
+}
+
+/** The checks all three tag APIs start with: region, resource type, resource IDs. */
+function tagTarget(ctx: ModelContext, p: Params, idsRequired: boolean): { resourceType: string; ids: string[] } | SimError {
+  if (p.RegionId === undefined || p.RegionId === "") return E.tagMissingRegionId();
+  if (p.RegionId !== ctx.state.regionId) return E.regionNotFound();
+  if (p.ResourceType === undefined || p.ResourceType === "") return E.tagMissingResourceType();
+  if (!TAG_RESOURCE_TYPES.includes(p.ResourceType)) return E.tagResourceTypeNotFound();
+  const byN = repeated(p, "ResourceId");
+  if (!byN) return E.invalidParameter("ResourceId.N");
+  if (byN.size > MAX_TAG_RESOURCE_IDS || [...byN.keys()].some((n) => n > MAX_TAG_RESOURCE_IDS)) return E.tagResourceIdsExceeded();
+  if (idsRequired && byN.size === 0) return E.missingParameter("ResourceId.N");
+  const ids = [...new Set([...byN.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v))];
+  return { resourceType: p.ResourceType, ids };
+}
+
+/** The tagged resources of a type the simulator has: instances only (other types have none). */
+function taggable(ctx: ModelContext, resourceType: string): SimInstance[] {
+  return resourceType === "instance" ? ctx.state.instances : [];
+}
+
+/** The resources named by `ids`, or InvalidResourceId.NotFound when any is unknown. */
+function resourcesNamed(ctx: ModelContext, resourceType: string, ids: string[]): SimInstance[] | SimError {
+  const all = taggable(ctx, resourceType);
+  const found = ids.map((id) => all.find((i) => i.instanceId === id));
+  return found.every((i) => i !== undefined) ? (found as SimInstance[]) : E.tagResourceNotFound();
+}
+
+function tagResources(ctx: ModelContext, p: Params): Outcome {
+  const target = tagTarget(ctx, p, true);
+  if (isError(target)) return fail(target);
+  const pairs = tagPairs(p);
+  if (isError(pairs)) return fail(pairs);
+  if (pairs.size === 0) return fail(E.tagMissingTags());
+  if (pairs.size > MAX_TAGS || [...pairs.keys()].some((n) => n > MAX_TAGS)) return fail(E.tagTagsExceeded());
+  const tags: { key: string; value: string }[] = [];
+  for (const n of [...pairs.keys()].sort((a, b) => a - b)) {
+    const { key, value = "" } = pairs.get(n)!;
+    if (key === undefined || key === "" || key.length > 128 || isReservedTagKey(key) || hasUrl(key)) return fail(E.tagKeyMalformed());
+    // The older reference also forbids values starting with `acs:`; the simulator keeps the stricter rule.
+    if (value.length > 128 || hasUrl(value) || value.startsWith("acs:")) return fail(E.tagValueMalformed());
+    tags.push({ key, value });
+  }
+  if (new Set(tags.map((t) => t.key)).size !== tags.length) return fail(E.tagDuplicateKey());
+  const resources = resourcesNamed(ctx, target.resourceType, target.ids);
+  if (isError(resources)) return fail(resources);
+  // All or nothing: every resource must stay within the quota before any is changed.
+  for (const r of resources) {
+    const keys = new Set(r.tags.filter((t) => !isReservedTagKey(t.key)).map((t) => t.key));
+    for (const t of tags) keys.add(t.key);
+    if (keys.size > MAX_TAGS) return fail(E.tagQuotaExceeded());
+  }
+  for (const r of resources) {
+    for (const t of tags) {
+      const existing = r.tags.find((x) => x.key === t.key);
+      if (existing) existing.value = t.value;
+      else r.tags.push({ ...t });
+    }
+  }
+  return ok();
+}
+
+function untagResources(ctx: ModelContext, p: Params): Outcome {
+  const target = tagTarget(ctx, p, true);
+  if (isError(target)) return fail(target);
+  const byN = repeated(p, "TagKey");
+  if (!byN) return fail(E.invalidParameter("TagKey.N"));
+  if (byN.size > MAX_TAGS || [...byN.keys()].some((n) => n > MAX_TAGS)) return fail(E.tagTagsExceeded());
+  const all = parseBool(p.All);
+  if (all === null) return fail(E.invalidParameter("All"));
+  // `All` is valid only without TagKey.N; the simulator refuses the mix rather than guess which wins.
+  if (all === true && byN.size > 0) return fail(E.invalidParameter("All"));
+  if (all !== true && byN.size === 0) return fail(E.tagMissingTags());
+  const keys = [...byN.values()];
+  if (keys.some((k) => k === "" || k.length > 128 || isReservedTagKey(k) || hasUrl(k))) return fail(E.tagKeyMalformed());
+  const resources = resourcesNamed(ctx, target.resourceType, target.ids);
+  if (isError(resources)) return fail(resources);
+  for (const r of resources) {
+    // System tags (aliyun*/acs:*) are not the user's to remove, not even with All.
+    r.tags = all === true ? r.tags.filter((t) => isReservedTagKey(t.key)) : r.tags.filter((t) => !keys.includes(t.key));
+  }
+  return ok();
+}
+
+/** `env*` (prefix), `*env*` (infix), `env` (exact) — the TagFilter patterns. */
+function fuzzyMatch(pattern: string, v: string): boolean {
+  if (pattern.length > 1 && pattern.startsWith("*") && pattern.endsWith("*")) return v.includes(pattern.slice(1, -1));
+  if (pattern.endsWith("*")) return v.startsWith(pattern.slice(0, -1));
+  return v === pattern;
+}
+
+function listTagResources(ctx: ModelContext, p: Params): Outcome {
+  const target = tagTarget(ctx, p, false);
+  if (isError(target)) return fail(target);
+  const pairs = tagPairs(p);
+  if (isError(pairs)) return fail(pairs);
+  if (pairs.size > MAX_TAGS || [...pairs.keys()].some((n) => n > MAX_TAGS)) return fail(E.tagTagsExceeded());
+  const exact: { key: string; value?: string }[] = [];
+  for (const n of [...pairs.keys()].sort((a, b) => a - b)) {
+    const { key, value } = pairs.get(n)!;
+    if (key === undefined) return fail(E.tagValueWithoutKey());
+    if (key === "" || key.length > 128) return fail(E.tagKeyMalformed());
+    if (value !== undefined && (value === "" || value.length > 128)) return fail(E.tagValueMalformed());
+    exact.push({ key, value });
+  }
+  const filters = new Map<number, { key?: string; values: string[] }>();
+  for (const [k, v] of Object.entries(p)) {
+    const m = /^TagFilter\.([1-9]\d*)\.(TagKey|TagValues\.[1-9]\d*)$/.exec(k);
+    if (!m) {
+      if (k.startsWith("TagFilter.")) return fail(E.invalidParameter(k));
+      continue;
+    }
+    const f = filters.get(Number(m[1])) ?? { values: [] };
+    if (m[2] === "TagKey") f.key = v;
+    else f.values.push(v);
+    filters.set(Number(m[1]), f);
+  }
+  if (filters.size > 0 && exact.length > 0) return fail(E.invalidParameter("TagFilter"));
+  if (filters.size > MAX_TAG_FILTERS || [...filters.keys()].some((n) => n > MAX_TAG_FILTERS)) return fail(E.invalidParameter("TagFilter"));
+  if ([...filters.values()].some((f) => f.key === undefined || f.key === "")) return fail(E.missingParameter("TagFilter.N.TagKey"));
+  if (target.ids.length === 0 && exact.length === 0 && filters.size === 0) return fail(E.missingParameter("ResourceId.N"));
+  let offset = 0;
+  if (p.NextToken !== undefined && p.NextToken !== "") {
+    if (!/^[0-9a-f]{32}$/.test(p.NextToken)) return fail(E.invalidParameter("NextToken"));
+    offset = parseInt(p.NextToken, 16);
+  }
+  const resources = taggable(ctx, target.resourceType).filter(
+    (r) =>
+      (target.ids.length === 0 || target.ids.includes(r.instanceId)) &&
+      exact.every((f) => r.tags.some((t) => t.key === f.key && (f.value === undefined || t.value === f.value))) &&
+      [...filters.values()].every((f) =>
+        r.tags.some((t) => fuzzyMatch(f.key!, t.key) && (f.values.length === 0 || f.values.some((v) => fuzzyMatch(v, t.value))))),
+  );
+  const rows = resources.flatMap((r) =>
+    r.tags.map((t) => ({ ResourceId: r.instanceId, ResourceType: target.resourceType, TagKey: t.key, TagValue: t.value })));
+  if (offset > rows.length) return fail(E.invalidParameter("NextToken"));
+  const next = offset + TAG_PAGE_SIZE < rows.length ? (offset + TAG_PAGE_SIZE).toString(16).padStart(32, "0") : "";
+  return ok({ NextToken: next, TagResources: { TagResource: rows.slice(offset, offset + TAG_PAGE_SIZE) } });
 }
 
 /** The actions the simulator serves, by name. */
@@ -616,6 +829,9 @@ export const ACTIONS: Record<string, (ctx: ModelContext, p: Params) => Outcome> 
   StopInstance: stopInstance,
   StartInstance: startInstance,
   ModifyInstanceSpec: modifyInstanceSpec,
+  TagResources: tagResources,
+  UntagResources: untagResources,
+  ListTagResources: listTagResources,
 };
 
 /** Drops ClientTokens older than a day (ECS keeps them for a limited time). */

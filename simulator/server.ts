@@ -6,9 +6,11 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { adminTokenProblem, checkAdminRequest, isLoopbackHost, newAdminToken, type AdminGuard } from "./admin.js";
 import { authenticate, NonceStore, type SimCredential } from "./auth.js";
+import { CallLog, type CallLogEntry, type CallLogLimits, type CallLogStats } from "./calllog.js";
 import { defaultMessageFor, defaultStatusFor, E, type SimError } from "./errors.js";
-import { faultProblem, FaultQueue, type ActiveFault, type FaultSpec } from "./faults.js";
+import { faultProblem, FaultQueue, MAX_LATENCY_MS, namedInstances, type ActiveFault, type FaultSpec } from "./faults.js";
 import { ACTIONS, advanceAll, DEFAULT_TIMING, newRequestId, pruneTokens, type Params, type SimulatorTiming } from "./model.js";
 import { demoState, normalizeState, type SimState } from "./state.js";
 
@@ -25,8 +27,23 @@ export const DEMO_CREDENTIALS: { accessKeyId: string; accessKeySecret: string } 
 
 /** How to start a simulator. */
 export interface SimulatorOptions {
-  /** Interface to listen on. Default `127.0.0.1`. */
+  /** Interface to listen on. Default `127.0.0.1`. Anything but loopback needs `allowRemote`. */
   host?: string;
+  /**
+   * Allow a non-loopback `host`: the API and the admin API become reachable from other machines,
+   * over plain HTTP. Default false (starting then throws).
+   */
+  allowRemote?: boolean;
+  /**
+   * Host names the admin API accepts in the `Host` header, besides `localhost`, IP addresses and
+   * `host` (e.g. a container's service name). Other names are refused (DNS rebinding).
+   */
+  allowedHostNames?: string[];
+  /**
+   * The token the admin API requires (`authorization: Bearer <token>`): 16 to 256 characters among
+   * `A-Z a-z 0-9 . _ ~ + / = -`. Default: a new random token per start (see `RunningSimulator.adminToken`).
+   */
+  adminToken?: string;
   /** Port; 0 (default) picks a free one. */
   port?: number;
   /** Load the state from this file when it exists, and write every change back to it. */
@@ -41,28 +58,8 @@ export interface SimulatorOptions {
   rateLimitPerMinute?: number;
   /** No per-call log line on stdout. Default true. */
   quiet?: boolean;
-}
-
-/** One API call as the simulator saw and answered it. */
-export interface CallLogEntry {
-  /** When the call arrived, ISO. */
-  at: string;
-  /** The same, epoch ms. */
-  atMs: number;
-  /** The action (`Action` parameter or `x-acs-action` header), `""` if none. */
-  action: string;
-  /** Request parameters without signature/auth noise (and without `Action`). */
-  params: Record<string, string>;
-  /** HTTP status answered; 0 when the connection was dropped before any answer. */
-  httpStatus: number;
-  /** The error code, if the answer was an error. */
-  code?: string;
-  /** The body answered (or, for `lostResponse`, the body that was lost). */
-  response: unknown;
-  /** The injected fault that shaped this call, if any. */
-  fault?: FaultSpec["kind"];
-  /** The signature version of the request, when it authenticated. */
-  signatureVersion?: "V1" | "V3";
+  /** Bounds of the call log (default 10,000 entries and 32 MiB); the oldest entries go first. */
+  callLog?: Partial<CallLogLimits>;
 }
 
 /** A started simulator. */
@@ -76,6 +73,13 @@ export interface RunningSimulator {
   accessKeySecret: string;
   /** The state's region (`cn-hangzhou` for the demo). */
   regionId: string;
+  /** The admin API's token; requests under `/_sim/` send `authorization: Bearer <adminToken>`. */
+  adminToken: string;
+  /**
+   * Calls the admin API with the token (JSON in and out), e.g.
+   * `await sim.admin("POST", "/_sim/faults", { action: "StopInstance", kind: "drop" })`.
+   */
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
   /** A deep copy of the state, statuses advanced to now. */
   getState(): SimState;
   /** Replaces the whole state (deep-copied; throws on a malformed state). */
@@ -84,9 +88,11 @@ export interface RunningSimulator {
   clearFaults(): void;
   /** Faults not yet used up. */
   faults(): ActiveFault[];
-  /** The call log, oldest first. */
+  /** The call log as far as it is kept (see `SimulatorOptions.callLog`), oldest first. */
   calls(): CallLogEntry[];
   clearCalls(): void;
+  /** How much the call log holds and has let go. */
+  callLogStats(): CallLogStats;
   /** Current durations. */
   timing(): SimulatorTiming;
   /** Changes some durations from now on. */
@@ -100,11 +106,20 @@ const NOISE = new Set([
   "SignatureVersion", "SignatureType", "Format", "Version", "Action",
 ]);
 
+/** The largest request body served; larger ones are answered 413. */
 const MAX_BODY = 1024 * 1024;
-const MAX_LOG = 100_000;
+const MAX_DRAIN = 64 * 1024 * 1024;
+/** Page size of `GET /_sim/calls`: default and largest. */
+const CALLS_PAGE = 100;
+const CALLS_PAGE_MAX = 1000;
+
+/** A record without a prototype, so that keys like `__proto__` are plain keys. */
+function bare(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
 
 function parsePairs(s: string, plusIsSpace: boolean): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = bare();
   const dec = (x: string) => {
     try {
       return decodeURIComponent(plusIsSpace ? x.replace(/\+/g, " ") : x);
@@ -120,18 +135,33 @@ function parsePairs(s: string, plusIsSpace: boolean): Record<string, string> {
   return out;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** A request body, or the fact that it was over `MAX_BODY` (then `body` is empty). */
+interface ReadBody {
+  body: Buffer;
+  tooLarge: boolean;
+}
+
+/**
+ * Reads the body. One over `MAX_BODY` is still read to its end (and thrown away) up to
+ * `MAX_DRAIN`: closing a socket with unread data resets it, and the client would never see the 413.
+ */
+function readBody(req: IncomingMessage): Promise<ReadBody> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers["content-length"]) > MAX_DRAIN) {
+      resolve({ body: Buffer.alloc(0), tooLarge: true });
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error("request body too large"));
+      if (size > MAX_DRAIN) {
         req.destroy();
-      } else chunks.push(c);
+        reject(new Error("request body too large"));
+      } else if (size > MAX_BODY) chunks.length = 0;
+      else chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("end", () => resolve(size > MAX_BODY ? { body: Buffer.alloc(0), tooLarge: true } : { body: Buffer.concat(chunks), tooLarge: false }));
     req.on("error", reject);
   });
 }
@@ -146,19 +176,20 @@ function errorBody(e: SimError): Record<string, unknown> {
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+function sendJsonText(res: ServerResponse, status: number, text: string, requestId?: string): void {
   const headers: Record<string, string | number> = { "content-type": "application/json;charset=utf-8", "content-length": Buffer.byteLength(text) };
-  const rid = (body as { RequestId?: unknown } | null)?.RequestId;
-  if (typeof rid === "string") headers["x-acs-request-id"] = rid;
+  if (requestId !== undefined) headers["x-acs-request-id"] = requestId;
   res.writeHead(status, headers);
   res.end(text);
 }
 
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const rid = (body as { RequestId?: unknown } | null)?.RequestId;
+  sendJsonText(res, status, JSON.stringify(body), typeof rid === "string" ? rid : undefined);
+}
+
 const BAD_GATEWAY_HTML =
   "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function clone<T>(x: T): T {
   return JSON.parse(JSON.stringify(x)) as T;
@@ -167,6 +198,16 @@ function clone<T>(x: T): T {
 /** Starts a simulator. Resolves once it listens. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
   const host = opts.host ?? "127.0.0.1";
+  if (!isLoopbackHost(host) && !opts.allowRemote) {
+    throw new Error(`host ${host} is not loopback: other machines could reach the simulator; set allowRemote to mean it`);
+  }
+  const adminToken = opts.adminToken ?? newAdminToken();
+  const tokenProblem = adminTokenProblem(adminToken);
+  if (tokenProblem) throw new Error(tokenProblem);
+  const guard: AdminGuard = {
+    token: adminToken,
+    hostNames: new Set([host, ...(opts.allowedHostNames ?? [])].map((h) => h.replace(/^\[|\]$/g, "").toLowerCase())),
+  };
   let timing: SimulatorTiming = { ...DEFAULT_TIMING, ...(opts.timing ?? {}) };
   const credentials = opts.credentials && opts.credentials.length > 0 ? opts.credentials : [DEMO_CREDENTIALS];
   const rateLimit = opts.rateLimitPerMinute ?? 1000;
@@ -174,7 +215,17 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   const nonces = new NonceStore();
   const faults = new FaultQueue();
   const rateWindow = new Map<string, number[]>();
-  let log: CallLogEntry[] = [];
+  // Latency faults in progress; close() cancels them so a long one does not keep the process alive.
+  const sleeping = new Set<NodeJS.Timeout>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        sleeping.delete(t);
+        resolve();
+      }, ms);
+      sleeping.add(t);
+    });
+  const log = new CallLog(opts.callLog);
 
   let state: SimState;
   if (opts.stateFile && existsSync(opts.stateFile)) {
@@ -199,11 +250,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   };
   persist();
 
-  const record = (entry: CallLogEntry) => {
-    log.push(entry);
-    if (log.length > MAX_LOG) log = log.slice(log.length - MAX_LOG);
+  const record = (entry: Omit<CallLogEntry, "seq">) => {
+    log.add(entry);
     if (!quiet) {
-      const id = entry.params.InstanceId ?? entry.params.ResourceId ?? "";
+      const id = [...namedInstances(entry.params)].join(",");
       process.stdout.write(`${entry.at} ${entry.action || "-"} ${id} -> ${entry.httpStatus}${entry.code ? " " + entry.code : ""}${entry.fault ? " [fault " + entry.fault + "]" : ""}\n`);
     }
   };
@@ -228,16 +278,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     return undefined;
   };
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, body: Buffer): Promise<void> {
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, { body, tooLarge }: ReadBody): Promise<void> {
     const now = Date.now();
     const query = parsePairs(rawQuery, false);
     const isForm = String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
     const form = isForm ? parsePairs(body.toString("utf8"), true) : {};
-    const all = { ...query, ...form };
+    const all = Object.assign(bare(), query, form);
     const action = all.Action ?? String(req.headers["x-acs-action"] ?? "");
-    const params: Params = {};
+    const params: Params = bare();
     for (const [k, v] of Object.entries(all)) if (!NOISE.has(k)) params[k] = v;
-    const entry: CallLogEntry = { at: new Date(now).toISOString(), atMs: now, action, params, httpStatus: 0, response: null };
+    const entry: Omit<CallLogEntry, "seq"> = { at: new Date(now).toISOString(), atMs: now, action, params, httpStatus: 0, response: null };
 
     const answer = (status: number, respBody: Record<string, unknown>, code?: string) => {
       entry.httpStatus = status;
@@ -248,6 +298,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     };
     const answerError = (e: SimError) => answer(e.httpStatus, errorBody(e), e.code);
 
+    if (tooLarge) {
+      res.setHeader("connection", "close");
+      return answerError(E.requestTooLarge(MAX_BODY));
+    }
     if (req.method !== "GET" && req.method !== "POST") {
       return answerError({ httpStatus: 405, code: "UnsupportedHTTPMethod", message: `HTTP method ${req.method} is not supported.`, retryable: false });
     }
@@ -258,12 +312,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     if (version === undefined) return answerError(E.missingParameter("Version"));
     if (version !== API_VERSION) return answerError(E.invalidVersion());
     if (action === "") return answerError(E.missingParameter("Action"));
-    const handler = ACTIONS[action];
+    const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
     if (!handler) return answerError(E.invalidAction());
+    if (state.account.deniedActions.includes(action)) return answerError(E.forbiddenRam());
     if (overRateLimit(action, now)) return answerError(E.throttlingUser());
 
     const { latencyMs, fault } = faults.take(action, params);
-    if (latencyMs > 0) await sleep(latencyMs);
+    if (latencyMs > 0) await sleep(Math.min(latencyMs, MAX_LATENCY_MS));
     if (fault) entry.fault = fault.kind;
     if (fault?.kind === "error") {
       const status = fault.httpStatus ?? defaultStatusFor(fault.code);
@@ -299,8 +354,17 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     else answerError(outcome.error);
   }
 
-  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, body: Buffer): Promise<void> {
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, { body, tooLarge }: ReadBody): Promise<void> {
     const method = req.method ?? "GET";
+    if (tooLarge) {
+      res.setHeader("connection", "close");
+      return sendJson(res, 413, { error: `request body over ${MAX_BODY} bytes` });
+    }
+    const refusal = checkAdminRequest(req.headers, body.length > 0, guard);
+    if (refusal) {
+      if (refusal.status === 401) res.setHeader("www-authenticate", "Bearer");
+      return sendJson(res, refusal.status, { error: refusal.error });
+    }
     const route = `${method} ${path.replace(/\/+$/, "")}`;
     const json = (): unknown => JSON.parse(body.toString("utf8") || "null");
     const bad = (message: string) => sendJson(res, 400, { error: message });
@@ -335,14 +399,26 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
           return sendJson(res, 200, { ok: true });
         case "GET /_sim/calls": {
           const q = parsePairs(rawQuery, true);
-          const since = q.since === undefined ? 0 : Number(q.since);
-          return sendJson(res, 200, log.filter((c) => (q.action === undefined || c.action === q.action) && c.atMs >= since));
+          const int = (name: string, min: number, max: number, dflt: number | undefined) => {
+            const v = q[name];
+            if (v === undefined) return dflt;
+            return /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? Number(v) : NaN;
+          };
+          const after = int("after", 0, Number.MAX_SAFE_INTEGER, undefined);
+          const since = int("since", 0, Number.MAX_SAFE_INTEGER, undefined);
+          const limit = int("limit", 1, CALLS_PAGE_MAX, CALLS_PAGE)!;
+          if (Number.isNaN(after) || Number.isNaN(since) || Number.isNaN(limit)) {
+            return bad(`after and since must be whole numbers >= 0, limit 1 to ${CALLS_PAGE_MAX}`);
+          }
+          const page = log.page({ after, since, action: q.action, limit });
+          // The entries are kept as JSON text: joined, not parsed and serialized again.
+          return sendJsonText(res, 200, `{"calls":[${page.json.join(",")}],"next":${page.next},"dropped":${log.stats().dropped}}`);
         }
         case "DELETE /_sim/calls":
-          log = [];
+          log.clear();
           return sendJson(res, 200, { ok: true });
         case "GET /_sim/config":
-          return sendJson(res, 200, { timing, rateLimitPerMinute: rateLimit, regionId: state.regionId, apiVersion: API_VERSION });
+          return sendJson(res, 200, { timing, rateLimitPerMinute: rateLimit, regionId: state.regionId, apiVersion: API_VERSION, callLog: log.stats() });
         case "PUT /_sim/timing": {
           const t = json() as Partial<SimulatorTiming> | null;
           if (!t || typeof t !== "object" || Object.entries(t).some(([k, v]) => !(k in DEFAULT_TIMING) || typeof v !== "number" || v < 0)) {
@@ -380,7 +456,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const hostPart = host.includes(":") ? `[${host}]` : host;
+  // Clients cannot connect to a wildcard address by name: show the loopback one instead.
+  const shown = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const hostPart = shown.includes(":") ? `[${shown}]` : shown;
 
   const sim: RunningSimulator = {
     url: `http://${hostPart}:${port}`,
@@ -389,6 +467,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     accessKeySecret: credentials[0].accessKeySecret,
     get regionId() {
       return state.regionId;
+    },
+    adminToken,
+    admin: async (method, path, body) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${adminToken}` };
+      if (body !== undefined) headers["content-type"] = "application/json";
+      const r = await fetch(`${sim.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: r.status, json: (await r.json()) as unknown };
     },
     getState: () => {
       advanceAll(state, Date.now());
@@ -405,10 +490,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     },
     clearFaults: () => faults.clear(),
     faults: () => faults.list(),
-    calls: () => clone(log),
-    clearCalls: () => {
-      log = [];
-    },
+    calls: () => log.all(),
+    clearCalls: () => log.clear(),
+    callLogStats: () => log.stats(),
     timing: () => ({ ...timing }),
     setTiming: (t) => {
       timing = { ...timing, ...t };
@@ -416,6 +500,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     close: () =>
       new Promise<void>((resolve) => {
         persist();
+        for (const t of sleeping) clearTimeout(t);
+        sleeping.clear();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -18,6 +18,17 @@ export interface SimAccount {
   securityRisk3DVerification: boolean;
   /** Economical mode: StopInstance without StoppedMode defaults to `StopCharging` when true. */
   economicalMode: boolean;
+  /**
+   * Actions a RAM policy denies to the caller (e.g. `["TagResources", "UntagResources"]`): each
+   * call of them answers `Forbidden.RAM` (403) before anything else is checked. Default none.
+   */
+  deniedActions: string[];
+}
+
+/** A tag on a resource. Keys are unique per resource and case-sensitive. */
+export interface SimTag {
+  key: string;
+  value: string;
 }
 
 /** One instance type as the account sees it (catalogue-wide, not per zone). */
@@ -127,6 +138,8 @@ export interface SimInstance {
   specModificationReserved?: boolean;
   /** Downgrades refused for this instance: `Downgrade.NotSupported`. */
   downgradeNotSupported?: boolean;
+  /** Tags, in the order they were added (a state may hold system tags starting with `aliyun`/`acs:`, which TagResources refuses). */
+  tags: SimTag[];
   creationTime: string;
 }
 
@@ -273,6 +286,7 @@ export function makeInstance(instanceId: string, over: Partial<SimInstance> = {}
     ipv6Count: 0,
     temporaryBandwidth: null,
     lastSpecChangeAtMs: null,
+    tags: [],
     creationTime: "2025-01-01T00:00Z",
   };
   const inst = { ...base, ...over };
@@ -282,7 +296,9 @@ export function makeInstance(instanceId: string, over: Partial<SimInstance> = {}
 
 /** The default account: everything in order. */
 export function demoAccount(): SimAccount {
-  return { accountId: "1234567890123456", arrears: false, lowBalance: false, securityRisk3DVerification: false, economicalMode: false };
+  return {
+    accountId: "1234567890123456", arrears: false, lowBalance: false, securityRisk3DVerification: false, economicalMode: false, deniedActions: [],
+  };
 }
 
 /** The documented demo world (see simulator/README.md). Fresh objects on every call. */
@@ -349,14 +365,22 @@ export function normalizeState(input: unknown): { ok: true; state: SimState } | 
     if (seen.has(inst.instanceId)) return { ok: false, error: `duplicate instanceId ${inst.instanceId}` };
     seen.add(inst.instanceId);
     // Partial instances get the defaults of makeInstance (handy for hand-written state files).
-    instances.push(makeInstance(inst.instanceId, inst));
+    const full = makeInstance(inst.instanceId, inst);
+    if (!Array.isArray(full.tags) || !full.tags.every((t) => t && typeof t.key === "string" && typeof t.value === "string")) {
+      return { ok: false, error: `state.instances[${i}].tags must be an array of { key, value } strings` };
+    }
+    instances.push(full);
+  }
+  const account = { ...demoAccount(), ...(s.account ?? {}) };
+  if (!Array.isArray(account.deniedActions) || !account.deniedActions.every((a) => typeof a === "string")) {
+    return { ok: false, error: "state.account.deniedActions must be an array of action names" };
   }
   return {
     ok: true,
     state: {
       version: 1,
       regionId: s.regionId,
-      account: { ...demoAccount(), ...(s.account ?? {}) },
+      account,
       instanceTypes: s.instanceTypes,
       zones: s.zones,
       images: s.images ?? demoImages(),

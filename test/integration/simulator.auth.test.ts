@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as $Ecs from "@alicloud/ecs20140526";
 import type { RunningSimulator } from "../../simulator/index.js";
 import { DEMO_CREDENTIALS } from "../../simulator/index.js";
+import { popEncode, v1Sign, v1StringToSign } from "../../simulator/auth.js";
 import {
   ecsCall, ecsClient, expectEcsError, expectPopError, isoSeconds, popClient, runtimeWithHeaders, startFast,
 } from "../helpers/sim.js";
@@ -189,6 +190,68 @@ describe("ecs-sim: authentication and gateway", function () {
       sim = await startFast();
       await expectPopError(sim, popClient(sim).request("DeleteEverything", {}), "InvalidAction", 400);
       await expectEcsError(ecsCall(ecsClient(sim), "DeleteEverything", {}), "InvalidAction", 400);
+    });
+
+    it("answers InvalidAction (400) to the names of Object.prototype, and logs the call", async () => {
+      // GIVEN a simulator
+      sim = await startFast();
+      // WHEN signed calls name actions that every JavaScript object has (pop-core upper-cases the
+      // first letter, so the lower-case ones go through the ecs client's x-acs-action header)
+      await expectPopError(sim, popClient(sim).request("__proto__", {}), "InvalidAction", 400);
+      for (const action of ["constructor", "toString", "hasOwnProperty", "__defineGetter__"]) {
+        await expectEcsError(ecsCall(ecsClient(sim), action, {}), "InvalidAction", 400);
+      }
+      // THEN each call is answered as an unknown action and appears in the call log
+      assert.deepEqual(
+        sim.calls().map((c) => [c.action, c.httpStatus, c.code]),
+        [["__proto__", 400, "InvalidAction"], ["constructor", 400, "InvalidAction"], ["toString", 400, "InvalidAction"],
+          ["hasOwnProperty", 400, "InvalidAction"], ["__defineGetter__", 400, "InvalidAction"]],
+      );
+    });
+
+    it("treats a parameter or ClientToken named __proto__ or constructor as a plain name", async () => {
+      // GIVEN a simulator without cooldown
+      sim = await startFast({ timing: { cooldownSeconds: 0 } });
+      const pop = popClient(sim);
+      // WHEN ModifyInstanceSpec uses the tokens "constructor" and "__proto__" for the first time
+      await pop.request("ModifyInstanceSpec", { InstanceId: "i-demo-web-01", InternetMaxBandwidthOut: 11, ClientToken: "constructor" });
+      const first = (await pop.request("ModifyInstanceSpec", { InstanceId: "i-demo-web-01", InternetMaxBandwidthOut: 12, ClientToken: "__proto__" })) as { RequestId: string };
+      // THEN both succeed and are remembered as tokens
+      assert.deepEqual(Object.keys(sim.getState().clientTokens).sort(), ["__proto__", "constructor"]);
+      assert.equal(sim.getState().instances.find((i) => i.instanceId === "i-demo-web-01")!.internetMaxBandwidthOut, 12);
+      // AND a retry of "__proto__" gets the first answer, other parameters get IdempotenceParamNotMatch
+      const again = (await pop.request("ModifyInstanceSpec", { InstanceId: "i-demo-web-01", InternetMaxBandwidthOut: 12, ClientToken: "__proto__" })) as { RequestId: string };
+      assert.equal(again.RequestId, first.RequestId);
+      await expectPopError(sim, pop.request("ModifyInstanceSpec", { InstanceId: "i-demo-web-01", InternetMaxBandwidthOut: 13, ClientToken: "__proto__" }), "IdempotenceParamNotMatch", 400);
+      // AND a query parameter named __proto__ (the clients cannot send one: they build plain
+      // objects) is a parameter: a V1 signature that covers it matches
+      const q: Record<string, string> = JSON.parse(JSON.stringify({
+        Action: "DescribeInstances", RegionId: REGION, Format: "JSON", Version: "2014-05-26", AccessKeyId: sim.accessKeyId,
+        SignatureMethod: "HMAC-SHA1", SignatureVersion: "1.0", SignatureNonce: "proto-nonce-1", Timestamp: isoSeconds(Date.now()),
+      }).replace(/^{/, '{"__proto__":"1",'));
+      q.Signature = v1Sign(sim.accessKeySecret, v1StringToSign("GET", q));
+      const r = await fetch(`${sim.url}/?${Object.keys(q).map((k) => `${popEncode(k)}=${popEncode(q[k])}`).join("&")}`);
+      assert.equal(r.status, 200);
+      const params = sim.calls().at(-1)!.params;
+      assert.equal(Object.getOwnPropertyDescriptor(params, "__proto__")?.value, "1");
+    });
+
+    it("answers 413 RequestEntityTooLarge to a body over 1 MiB instead of resetting the connection, and logs it", async () => {
+      // GIVEN a simulator
+      sim = await startFast();
+      // WHEN pop-core POSTs a ModifyInstanceSpec whose form body is 3 MB
+      const huge = "x".repeat(3 * 1024 * 1024);
+      const e = await expectPopError(sim, popClient(sim).request("ModifyInstanceSpec", { InstanceId: "i-demo-web-01", Description: huge }, { method: "POST" }),
+        "RequestEntityTooLarge", 413);
+      // THEN the client reads an ECS error body; the log has the call (action from the x-acs-action header pop-core also sends), without its body
+      assert.equal(e.message, `The request body is larger than 1048576 bytes., URL: ${sim.url}/`);
+      assert.deepEqual(sim.calls().map((c) => [c.action, c.httpStatus, c.code, c.params]), [["ModifyInstanceSpec", 413, "RequestEntityTooLarge", {}]]);
+      // AND the admin API answers 413 too
+      const admin = await fetch(`${sim.url}/_sim/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: huge }) });
+      assert.equal(admin.status, 413);
+      // AND the simulator still serves
+      await popClient(sim).request("DescribeInstances", ONE);
+      assert.equal(sim.calls().at(-1)!.httpStatus, 200);
     });
 
     it("answers InvalidVersion (400) to another API version", async () => {
