@@ -906,10 +906,10 @@ function strategyTable(results: readonly ScenarioResult[]): string {
         x.result,
         f(x.wallSeconds),
         ok ? ratio(x.wallRatio) : "—",
-        !ok ? "—" : x.strategy === "engine" ? "1.00x" : vsEngine(x.wallSeconds, engine, (e) => e.wallSeconds),
+        ok ? vsEngine(x.wallSeconds, engine, (e) => e.wallSeconds) : "—",
         `${x.leftDown ? "≥ " : ""}${f(x.downtimeSeconds)}`,
         ok ? ratio(x.downtimeRatio) : "—",
-        !ok ? "—" : x.strategy === "engine" ? (engine && engine.downtimeSeconds >= 0.5 ? "1.00x" : "—") : vsEngine(x.downtimeSeconds, engine, (e) => e.downtimeSeconds),
+        ok ? vsEngine(x.downtimeSeconds, engine, (e) => e.downtimeSeconds) : "—",
         `${x.calls.total} = ${x.calls.change}+${x.calls.read}`,
         String(x.calls.refused),
       ]);
