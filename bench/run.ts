@@ -3,18 +3,22 @@
  * client (`@alicloud/pop-core`), with compressed simulator time. For each fixed scenario it measures
  * wall time, downtime, API calls and refused calls, and compares wall time and downtime with the
  * physical minimum the API rules allow (see bench/README.md for the formulas and the method).
+ * Each scenario is also run, on a fresh simulator each, by the two strategies users have today
+ * (bench/baselines.ts), measured the same way; the results sit side by side in a second table and in
+ * an SVG timeline per scenario (bench/timeline.ts) written next to the results.
  *
  *   npx tsc -p tsconfig.json && npm run bench -- [--cooldown 6] [--stop 2] [--start 2] [--poll S]
- *       [--margin S] [--estimates sim|default] [--only 1,4,7] [--out FILE] [--verbose]
+ *       [--margin S] [--estimates sim|default] [--only 1,4,7] [--out FILE] [--no-baselines] [--verbose]
  *
- * Exit status: 1 when a scenario fails outright (apply threw, wrong end state, or a re-run changed
- * something), 2 on bad flags; never because of speed.
+ * Exit status: 1 when a scenario fails outright for the engine (apply threw, wrong end state, or a
+ * re-run changed something), 2 on bad flags; never because of speed, never because of a baseline.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
   apply,
   createEcsClient,
+  DEFAULT_TIMING,
   describePlan,
   parseDesiredSpec,
   type ApplyOptions,
@@ -25,6 +29,8 @@ import {
   type EcsApi,
 } from "../provider/engine";
 import { startSimulator, type CallLogEntry, type FaultSpec, type RunningSimulator, type SimInstance } from "../simulator/index";
+import { BASELINES, type Baseline, type BaselineTarget } from "./baselines";
+import { timelineSvg, type TimelineLane } from "./timeline";
 
 // ------------------------------------------------------------------------------------------ flags
 
@@ -43,8 +49,10 @@ interface Flags {
   estimates: "sim" | "default";
   /** Scenario numbers to run; undefined = all. */
   only?: number[];
-  /** Where results.json goes. */
+  /** Where results.json goes; the timelines go next to it. */
   out: string;
+  /** Also run the baselines (naive, terraform). */
+  baselines: boolean;
   /** Print the engine's progress events. */
   verbose: boolean;
 }
@@ -58,12 +66,13 @@ const USAGE = `usage: npm run bench -- [flags]
   --estimates MODE    sim (default): the planner's stop/start estimates = the simulator's durations;
                       default: the engine's built-in estimates (45 s stop, 45 s start, 5 s modify)
   --only 1,4,7        run only these scenarios
-  --out FILE          results JSON (default dist/bench/results.json)
+  --out FILE          results JSON (default dist/bench/results.json); timeline-N.svg go next to it
+  --no-baselines      run only the engine (no naive / terraform runs; the timelines get one lane)
   --verbose           print the engine's progress events
   -h, --help          this text`;
 
 function parseFlags(argv: readonly string[]): Flags {
-  const f: Flags = { cooldown: 6, stop: 2, start: 2, estimates: "sim", out: join(__dirname, "results.json"), verbose: false };
+  const f: Flags = { cooldown: 6, stop: 2, start: 2, estimates: "sim", out: join(__dirname, "results.json"), baselines: true, verbose: false };
   const num = (name: string, v: string | undefined, min = 0): number => {
     const n = Number(v);
     if (v === undefined || v === "" || !Number.isFinite(n) || n < min) throw new Error(`${name} needs a number >= ${min}, got ${v ?? "nothing"}`);
@@ -111,6 +120,9 @@ function parseFlags(argv: readonly string[]): Flags {
       }
       case "--out":
         f.out = resolve(next() ?? "");
+        break;
+      case "--no-baselines":
+        f.baselines = false;
         break;
       case "--verbose":
         f.verbose = true;
@@ -484,47 +496,73 @@ interface ScenarioResult {
   readonly plan: { lines: string[]; expectedDurationSeconds?: number; expectedDowntimeSeconds?: number };
   readonly retries: number;
   readonly error?: string;
+  /** The engine and the baselines on this scenario, engine first. */
+  readonly strategies?: StrategyResult[];
 }
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-async function runScenario(sc: Scenario, flags: Flags): Promise<ScenarioResult> {
-  const t: SimTiming = { C: flags.cooldown, S: flags.stop, T: flags.start };
-  const sim = await startSimulator({
+const simTiming = (flags: Flags): SimTiming => ({ C: flags.cooldown, S: flags.stop, T: flags.start });
+
+/** A fresh simulator (demo state) with the bench's compressed timing. */
+function startBenchSimulator(t: SimTiming): Promise<RunningSimulator> {
+  return startSimulator({
     port: 0,
     quiet: true,
     timing: { cooldownSeconds: t.C, stopSeconds: t.S, startSeconds: t.T, tokenProcessingSeconds: 0 },
   });
+}
+
+/**
+ * The engine's client and runner against `sim`, with the bench's timing flags: what the measured
+ * engine run uses, and what every strategy's preparation uses (so all start from the same state).
+ */
+function engineSession(sim: RunningSimulator, sc: Scenario, flags: Flags, t: SimTiming, onRetry: () => void): { api: EcsApi; run: Runner } {
+  const api = createEcsClient({
+    regionId: sim.regionId,
+    endpoint: sim.url,
+    credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
+  });
+  const timing: Partial<ApplyTiming> = {
+    ...(flags.estimates === "sim" ? { stopSeconds: t.S, startSeconds: t.T, modifySeconds: 0 } : {}),
+    ...(flags.poll !== undefined ? { pollSeconds: flags.poll } : {}),
+    ...(flags.margin !== undefined ? { cooldownMarginSeconds: flags.margin } : {}),
+  };
+  const toDesired = (d: Prepared["desired"]): DesiredSpec => {
+    const r = parseDesiredSpec({ regionId: sim.regionId, cooldownSeconds: t.C, timeoutSeconds: 900, ...d });
+    if (!r.ok) throw new Error(`bad desired spec: ${JSON.stringify(r.failures)}`);
+    return r.value;
+  };
+  const run: Runner = (d, o = {}) =>
+    apply({
+      api,
+      desired: toDesired(d),
+      timing,
+      onProgress: (e) => {
+        if (e.type === "retrying") onRetry();
+        if (flags.verbose) process.stderr.write(`    [${sc.id}] ${e.message.split("\n").join("\n    ")}\n`);
+      },
+      ...o,
+    });
+  return { api, run };
+}
+
+/** What one measured run leaves for the timeline. */
+interface Trace {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly samples: readonly Sample[];
+  readonly calls: readonly CallLogEntry[];
+}
+
+async function runScenario(sc: Scenario, flags: Flags): Promise<{ result: ScenarioResult; trace: Trace }> {
+  const t = simTiming(flags);
+  const sim = await startBenchSimulator(t);
   const failures: string[] = [];
   const warnings: string[] = [];
   let retries = 0;
   try {
-    const api = createEcsClient({
-      regionId: sim.regionId,
-      endpoint: sim.url,
-      credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
-    });
-    const timing: Partial<ApplyTiming> = {
-      ...(flags.estimates === "sim" ? { stopSeconds: t.S, startSeconds: t.T, modifySeconds: 0 } : {}),
-      ...(flags.poll !== undefined ? { pollSeconds: flags.poll } : {}),
-      ...(flags.margin !== undefined ? { cooldownMarginSeconds: flags.margin } : {}),
-    };
-    const toDesired = (d: Prepared["desired"]): DesiredSpec => {
-      const r = parseDesiredSpec({ regionId: sim.regionId, cooldownSeconds: t.C, timeoutSeconds: 900, ...d });
-      if (!r.ok) throw new Error(`bad desired spec: ${JSON.stringify(r.failures)}`);
-      return r.value;
-    };
-    const run: Runner = (d, o = {}) =>
-      apply({
-        api,
-        desired: toDesired(d),
-        timing,
-        onProgress: (e) => {
-          if (e.type === "retrying") retries++;
-          if (flags.verbose) process.stderr.write(`    [${sc.id}] ${e.message.split("\n").join("\n    ")}\n`);
-        },
-        ...o,
-      });
+    const { api, run } = engineSession(sim, sc, flags, t, () => retries++);
 
     const prepared = await sc.prepare({ sim, api, run });
     retries = 0;
@@ -577,7 +615,8 @@ async function runScenario(sc: Scenario, flags: Flags): Promise<ScenarioResult> 
     const wall = (t1 - t0) / 1000;
     const down = measureDowntime(samples, calls, t, wasRunning);
     const modTimes = okModifies.map((c) => c.atMs);
-    return {
+    const trace: Trace = { startMs: t0, endMs: t1, samples, calls };
+    const scenarioResult: ScenarioResult = {
       id: sc.id,
       name: sc.name,
       instanceId: sc.instanceId,
@@ -624,6 +663,7 @@ async function runScenario(sc: Scenario, flags: Flags): Promise<ScenarioResult> 
       retries,
       ...(error ? { error } : {}),
     };
+    return { result: scenarioResult, trace };
   } finally {
     await sim.close();
   }
@@ -639,6 +679,172 @@ function checkEndState(x: Expected, inst: SimInstance, failures: string[]): void
   want("internetMaxBandwidthOut", inst.internetMaxBandwidthOut, x.out);
   want("internetMaxBandwidthIn", inst.internetMaxBandwidthIn, x.in);
   want("temporary window out", inst.temporaryBandwidth?.internetMaxBandwidthOut, x.temporaryOut);
+}
+
+// ---------------------------------------------------------------------- the strategies side by side
+
+/** One strategy's run of a scenario, for the side-by-side table, the timeline and results.json. */
+interface StrategyResult {
+  /** `engine`, or a baseline's name. */
+  readonly strategy: string;
+  /** engine: `OK`, `OK*` or `FAIL` as in the first table; a baseline: `OK`, `gave up` or `wrong state`. */
+  readonly result: string;
+  readonly wallSeconds: number;
+  readonly wallRatio: number | null;
+  readonly downtimeSeconds: number;
+  readonly downtimeRatio: number | null;
+  /** The instance was Running at the start and is not at the end: the downtime is a lower bound. */
+  readonly leftDown: boolean;
+  readonly calls: {
+    readonly total: number;
+    readonly change: number;
+    readonly read: number;
+    /** Error answers that were not injected faults (`Throttling`, `IncorrectInstanceStatus`, …). */
+    readonly refused: number;
+    readonly injected: number;
+    /** `action code` → how many. */
+    readonly refusedCodes: Record<string, number>;
+  };
+  /** The change calls, seconds from the start of the run, with the error code of those refused. */
+  readonly changeCalls: { atSeconds: number; call: string; code?: string }[];
+  /** Why it gave up, what is wrong at the end, anything else worth a line. */
+  readonly notes: string[];
+}
+
+function callCounts(calls: readonly CallLogEntry[]): StrategyResult["calls"] {
+  const change = calls.filter((c) => CHANGE_ACTIONS.has(c.action)).length;
+  const refused = calls.filter((c) => c.httpStatus !== 200 && !c.fault);
+  const refusedCodes: Record<string, number> = {};
+  for (const c of refused) {
+    const key = `${c.action} ${c.code ?? c.httpStatus}`;
+    refusedCodes[key] = (refusedCodes[key] ?? 0) + 1;
+  }
+  const injected = calls.filter((c) => c.fault !== undefined).length;
+  return { total: calls.length, change, read: calls.length - change, refused: refused.length, injected, refusedCodes };
+}
+
+const changeCallsOf = (calls: readonly CallLogEntry[], t0: number): StrategyResult["changeCalls"] =>
+  calls
+    .filter((c) => CHANGE_ACTIONS.has(c.action))
+    .map((c) => ({ atSeconds: round((c.atMs - t0) / 1000, 3), call: label(c), ...(c.code ? { code: c.code } : {}) }));
+
+/** The instance was Running before the run (the sampler's first sample) and is not at its end. */
+const leftDown = (trace: Trace) => trace.samples[0]?.status === "Running" && trace.samples.at(-1)?.status !== "Running";
+
+const EMPTY_TRACE: Trace = { startMs: 0, endMs: 0, samples: [], calls: [] };
+
+/** The engine's row, from its scenario result. */
+function engineRow(r: ScenarioResult, trace: Trace): StrategyResult {
+  return {
+    strategy: "engine",
+    result: r.ok ? (r.warnings.length ? "OK*" : "OK") : "FAIL",
+    wallSeconds: r.wallSeconds,
+    wallRatio: r.wallRatio,
+    downtimeSeconds: r.downtime.seconds,
+    downtimeRatio: r.downtimeRatio,
+    leftDown: leftDown(trace),
+    calls: callCounts(trace.calls),
+    changeCalls: r.timeline,
+    notes: [...r.failures, ...r.warnings],
+  };
+}
+
+const targetOf = (d: Prepared["desired"]): BaselineTarget => ({
+  instanceId: d.instanceId,
+  ...(d.instanceType !== undefined ? { instanceType: d.instanceType } : {}),
+  ...(d.internetMaxBandwidthOut !== undefined ? { internetMaxBandwidthOut: d.internetMaxBandwidthOut } : {}),
+  ...(d.internetMaxBandwidthIn !== undefined ? { internetMaxBandwidthIn: d.internetMaxBandwidthIn } : {}),
+  ...(d.temporaryBandwidth !== undefined ? { temporaryBandwidth: d.temporaryBandwidth } : {}),
+});
+
+/**
+ * One baseline on one scenario: a fresh simulator, the scenario's preparation (by the engine, not
+ * measured, so every strategy starts from the same state), the same faults, sampler and measures.
+ */
+async function runBaseline(sc: Scenario, flags: Flags, baseline: Baseline): Promise<{ row: StrategyResult; trace: Trace }> {
+  const t = simTiming(flags);
+  const sim = await startBenchSimulator(t);
+  try {
+    const { api, run } = engineSession(sim, sc, flags, t, () => {});
+    const prepared = await sc.prepare({ sim, api, run });
+    const instance = () => sim.getState().instances.find((i) => i.instanceId === sc.instanceId)!;
+    const before = instance();
+    const wasRunning = before.status === "Running";
+    sim.clearCalls();
+    for (const f of sc.faults ?? []) sim.addFault(f);
+
+    const sampler = startSampler(sim, sc.instanceId);
+    const t0 = Date.now();
+    const outcome = await baseline.run({
+      sim: { url: sim.url, regionId: sim.regionId, accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
+      target: targetOf(prepared.desired),
+      scale: t.C / 300,
+      pollSeconds: flags.poll ?? DEFAULT_TIMING.pollSeconds,
+      statusTimeoutSeconds: 900,
+      ...(prepared.options?.appliedTemporaryBandwidth ? { recordedTemporaryBandwidth: prepared.options.appliedTemporaryBandwidth } : {}),
+    });
+    const t1 = Date.now();
+    const samples = sampler.stop();
+    const calls = sim.calls().filter((c) => c.atMs >= t0 - 1);
+    const trace: Trace = { startMs: t0, endMs: t1, samples, calls };
+
+    const endFailures: string[] = [];
+    checkEndState(sc.expected, instance(), endFailures);
+    if (!wasRunning && samples.some((x) => x.status !== before.status)) {
+      endFailures.push(`the instance was ${before.status} and did not stay so`);
+    }
+    const counts = callCounts(calls);
+    const notes = [...(outcome.error ? [`gave up on ${outcome.error}`] : []), ...endFailures];
+    if (sc.readsOnly && counts.change > 0) notes.push(`a re-run of a finished change, yet it sent ${counts.change} change call(s)`);
+    const min = minimum(sc.items, sc.typeOnRunning, t);
+    const wall = (t1 - t0) / 1000;
+    const down = measureDowntime(samples, calls, t, wasRunning).seconds;
+    const row: StrategyResult = {
+      strategy: baseline.name,
+      result: !outcome.completed ? "gave up" : endFailures.length > 0 ? "wrong state" : "OK",
+      wallSeconds: round(wall, 3),
+      wallRatio: min.wall > 0 ? round(wall / min.wall, 3) : null,
+      downtimeSeconds: round(down, 3),
+      downtimeRatio: min.downtime > 0 ? round(down / min.downtime, 3) : null,
+      leftDown: leftDown(trace),
+      calls: counts,
+      changeCalls: changeCallsOf(calls, t0),
+      notes,
+    };
+    return { row, trace };
+  } finally {
+    await sim.close();
+  }
+}
+
+/** A row for a strategy whose harness failed before measuring anything. */
+function harnessFailureRow(strategy: string, e: unknown): StrategyResult {
+  const msg = e instanceof Error ? e.message : String(e);
+  return {
+    strategy, result: "FAIL", wallSeconds: 0, wallRatio: null, downtimeSeconds: 0, downtimeRatio: null, leftDown: false,
+    calls: callCounts([]), changeCalls: [], notes: [`harness: ${msg.split("\n")[0]}`],
+  };
+}
+
+const finished = (row: StrategyResult) => row.result === "OK" || row.result === "OK*";
+
+function timelineLane(row: StrategyResult, trace: Trace): TimelineLane {
+  const f = (x: number) => x.toFixed(2);
+  const left = row.leftDown ? `; left ${trace.samples.at(-1)?.status ?? "down"}` : "";
+  const problem = finished(row) ? undefined : `${row.result === "gave up" ? "" : row.result + ": "}${row.notes[0] ?? ""}${left}`;
+  return {
+    name: row.strategy,
+    summary: [
+      `wall ${f(row.wallSeconds)} s · down ${row.leftDown ? "≥ " : ""}${f(row.downtimeSeconds)} s`,
+      `${row.calls.total} calls · ${row.calls.refused} refused`,
+    ],
+    startMs: trace.startMs,
+    endMs: trace.endMs,
+    samples: trace.samples,
+    calls: trace.calls,
+    ...(problem ? { problem: problem.length > 90 ? problem.slice(0, 89) + "…" : problem } : {}),
+    ...(row.leftDown ? { leftDown: true } : {}),
+  };
 }
 
 // -------------------------------------------------------------------------------------- output
@@ -664,9 +870,82 @@ function table(results: readonly ScenarioResult[]): string {
     String(r.calls.refused),
     String(r.calls.injected),
   ]);
+  return markdownTable(header, rows, new Set([1]));
+}
+
+/** A Markdown table padded for the terminal; columns in `leftAligned` are left-aligned, the rest right-aligned. */
+function markdownTable(header: readonly string[], rows: readonly string[][], leftAligned: ReadonlySet<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => "| " + cells.map((c, i) => (i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |";
-  return [line(header), "|" + widths.map((w, i) => (i === 1 ? ":" : "-") + "-".repeat(w) + (i === 1 ? "-" : ":")).join("|") + "|", ...rows.map(line)].join("\n");
+  const left = (i: number) => leftAligned.has(i);
+  const line = (cells: readonly string[]) => "| " + cells.map((c, i) => (left(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |";
+  const rule = "|" + widths.map((w, i) => (left(i) ? ":" : "-") + "-".repeat(w) + (left(i) ? "-" : ":")).join("|") + "|";
+  return [line(header), rule, ...rows.map(line)].join("\n");
+}
+
+/**
+ * Every strategy on every scenario, side by side: wall time and downtime, each as a ratio to the
+ * physical minimum and to the engine, calls and refused calls.
+ */
+function strategyTable(results: readonly ScenarioResult[]): string {
+  const f = (x: number) => x.toFixed(2);
+  const ratio = (r: number | null) => (r === null ? "—" : `${r.toFixed(2)}x`);
+  // Ratios to sub-second engine figures would only measure noise; so would ratios to a failed engine run.
+  const vsEngine = (x: number, engine: StrategyResult | undefined, pick: (r: StrategyResult) => number) =>
+    engine && finished(engine) && pick(engine) >= 0.5 ? `${(x / pick(engine)).toFixed(2)}x` : "—";
+  const header = ["#", "scenario", "strategy", "result", "wall s", "wall/min", "wall/eng", "down s", "down/min", "down/eng", "calls chg+rd", "refused"];
+  const rows: string[][] = [];
+  for (const r of results) {
+    const engine = r.strategies?.find((x) => x.strategy === "engine");
+    (r.strategies ?? []).forEach((x, i) => {
+      // The ratios of a run that did not finish would compare an unfinished job with a finished one.
+      const ok = finished(x);
+      rows.push([
+        i === 0 ? String(r.id) : "",
+        i === 0 ? r.name : "",
+        x.strategy,
+        x.result,
+        f(x.wallSeconds),
+        ok ? ratio(x.wallRatio) : "—",
+        ok ? vsEngine(x.wallSeconds, engine, (e) => e.wallSeconds) : "—",
+        `${x.leftDown ? "≥ " : ""}${f(x.downtimeSeconds)}`,
+        ok ? ratio(x.downtimeRatio) : "—",
+        ok ? vsEngine(x.downtimeSeconds, engine, (e) => e.downtimeSeconds) : "—",
+        `${x.calls.total} = ${x.calls.change}+${x.calls.read}`,
+        String(x.calls.refused),
+      ]);
+    });
+  }
+  return markdownTable(header, rows, new Set([1, 2, 3]));
+}
+
+/** Consecutive identical change calls folded, e.g. `4.01–7.95s bw 20/- (Throttling) ×17`. */
+function foldedCalls(calls: StrategyResult["changeCalls"]): string {
+  const out: string[] = [];
+  for (let i = 0; i < calls.length; ) {
+    let j = i;
+    while (j + 1 < calls.length && calls[j + 1]!.call === calls[i]!.call && calls[j + 1]!.code === calls[i]!.code) j++;
+    const c = calls[i]!;
+    const what = `${c.call}${c.code ? ` (${c.code})` : ""}`;
+    out.push(j > i ? `${c.atSeconds.toFixed(2)}–${calls[j]!.atSeconds.toFixed(2)}s ${what} ×${j - i + 1}` : `${c.atSeconds.toFixed(2)}s ${what}`);
+    i = j + 1;
+  }
+  return out.join(", ") || "none";
+}
+
+function strategyDetails(results: readonly ScenarioResult[]): string {
+  const out: string[] = [];
+  for (const r of results) {
+    const baselines = (r.strategies ?? []).filter((x) => x.strategy !== "engine");
+    if (baselines.length === 0) continue;
+    out.push(`${r.id}. ${r.name}`);
+    for (const x of baselines) {
+      out.push(`   ${x.strategy}: ${foldedCalls(x.changeCalls)}`);
+      const refused = Object.entries(x.calls.refusedCodes).map(([k, n]) => `${k} ×${n}`);
+      if (refused.length) out.push(`      refused: ${refused.join(", ")}`);
+      for (const n of x.notes) out.push(`      ${n}`);
+    }
+  }
+  return out.join("\n");
 }
 
 function details(results: readonly ScenarioResult[]): string {
@@ -720,12 +999,16 @@ async function main(): Promise<number> {
   );
   const startedAt = new Date();
   const results: ScenarioResult[] = [];
+  const outDir = dirname(flags.out);
+  mkdirSync(outDir, { recursive: true });
+  const timelines: string[] = [];
   for (const sc of chosen) {
     process.stderr.write(`  running ${sc.id}/${SCENARIOS.length}: ${sc.name} … `);
     const t0 = Date.now();
     let r: ScenarioResult;
+    let trace = EMPTY_TRACE;
     try {
-      r = await runScenario(sc, flags);
+      ({ result: r, trace } = await runScenario(sc, flags));
     } catch (e) {
       // The harness itself failed (e.g. the preparation run): report the scenario as failed.
       const msg = e instanceof Error ? e.message : String(e);
@@ -739,8 +1022,35 @@ async function main(): Promise<number> {
         timeline: [], modifyGapsSeconds: [], plan: { lines: [] }, retries: 0, error: msg,
       };
     }
-    process.stderr.write(`${r.ok ? "ok" : "FAILED"} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
-    results.push(r);
+    process.stderr.write(`engine ${r.ok ? "ok" : "FAILED"} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    const rows = [engineRow(r, trace)];
+    const lanes = [timelineLane(rows[0]!, trace)];
+    for (const baseline of flags.baselines ? BASELINES : []) {
+      const tb = Date.now();
+      try {
+        const run = await runBaseline(sc, flags, baseline);
+        rows.push(run.row);
+        lanes.push(timelineLane(run.row, run.trace));
+      } catch (e) {
+        rows.push(harnessFailureRow(baseline.name, e));
+      }
+      process.stderr.write(`, ${baseline.name} ${rows.at(-1)!.result} (${((Date.now() - tb) / 1000).toFixed(1)} s)`);
+    }
+    process.stderr.write("\n");
+    results.push({ ...r, strategies: rows });
+    const file = join(outDir, `timeline-${sc.id}.svg`);
+    writeFileSync(
+      file,
+      timelineSvg({
+        title: `Scenario ${sc.id}: ${sc.name}`,
+        subtitle:
+          `simulator: cooldown ${flags.cooldown} s, stop ${flags.stop} s, start ${flags.start} s · minimum: wall ${r.minimum.wall} s, ` +
+          `downtime ${r.minimum.downtime} s · baselines' sleeps × ${round(flags.cooldown / 300, 4)} (cooldown / 300 s)`,
+        cooldownSeconds: flags.cooldown,
+        lanes,
+      }),
+    );
+    timelines.push(file);
   }
   console.log("");
   console.log(table(results));
@@ -760,6 +1070,18 @@ async function main(): Promise<number> {
     "\nwall/min, down/min: ratio to the physical minimum (— when the minimum is 0; then +s is the whole cost). " +
       "chg = ModifyInstanceSpec/StopInstance/StartInstance, rd = Describe*. OK* = passed with a warning.",
   );
+  if (flags.baselines) {
+    console.log("\nThe strategies side by side (each run on its own fresh simulator):\n");
+    console.log(strategyTable(results));
+    console.log("");
+    console.log(strategyDetails(results));
+    console.log(
+      "\n" + BASELINES.map((b) => `${b.name}: ${b.summary}.`).join("\n") +
+        `\nTheir sleeps and retry deadlines are scaled by cooldown/300 s = ${round(flags.cooldown / 300, 4)}; every strategy polls the status ` +
+        `every ${flags.poll ?? DEFAULT_TIMING.pollSeconds} s. wall/eng, down/eng: ratio to the engine (— under 0.5 s). ` +
+        "refused: error answers that were not injected. ≥: the instance was left down, downtime counted to the end of the run.",
+    );
+  }
 
   const doc = {
     startedAt: startedAt.toISOString(),
@@ -769,9 +1091,9 @@ async function main(): Promise<number> {
     engineTiming,
     results,
   };
-  mkdirSync(dirname(flags.out), { recursive: true });
   writeFileSync(flags.out, JSON.stringify(doc, null, 2) + "\n");
   console.log(`results: ${flags.out}`);
+  console.log(`timelines: ${timelines.join(", ")}`);
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
     console.log(`FAILED: ${failed.map((r) => `${r.id} (${r.failures.join("; ")})`).join(", ")}`);
