@@ -1,10 +1,11 @@
 /**
  * Each call wrapped once in p-retry under a named policy, with the retry decision made by the one
- * classifier. p-retry counts the attempts, honours `retries` and the abort signal, and runs our
- * `onFailedAttempt`/`shouldRetry`; its own timer is not used (`minTimeout: 0`): delays are slept on the
- * injected clock (so tests run on a fake clock), and a cooldown wait is an exact deadline, not a
- * backoff p-retry could compute. `maxRetryTime` is not used either: the apply's deadline bounds every
- * wait before it starts, so a wait that would pass it fails at once instead of being cut short.
+ * classifier. p-retry counts the attempts, honours `retries` and the abort signal, never retries a
+ * programmer error (a `TypeError`), and asks `shouldRetry`, which classifies and waits. Its own timer
+ * is not used (`minTimeout: 0`): delays are slept on the injected clock (so tests run on a fake
+ * clock), and a cooldown wait is an exact deadline, not a backoff p-retry could compute.
+ * `maxRetryTime` is not used either: the apply's deadline bounds every wait before it starts, so a
+ * wait that would pass it fails at once (as `Timeout`) instead of being cut short.
  */
 import pRetry from "p-retry";
 import { formatDuration } from "../describe";
@@ -42,12 +43,20 @@ export async function withRetry<T>(
       maxTimeout: 0,
       factor: 1,
       ...(signal ? { signal } : {}),
-      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-        const next = classify(error, policy);
-        previous = next;
+      // Runs on every failure, also the last one: a plan that no longer fits is re-planned even
+      // when this call has no retry left.
+      onFailedAttempt: ({ error }) => {
+        previous = classify(error, policy);
+        if (previous === "replan") {
+          const e = error as EcsApiError;
+          throw new Replan(`${e.code} on ${e.action}`, e);
+        }
+      },
+      // Runs only while retries are left; the wait happens here, on the injected clock.
+      shouldRetry: async ({ error, attemptNumber }) => {
+        const next = previous!;
+        if (next === "fail") return false;
         const e = error as EcsApiError;
-        if (next === "replan") throw new Replan(`${e.code} on ${e.action}`, e);
-        if (next === "fail" || retriesLeft <= 0) throw error;
         const now = run.clock.now();
         if (next === "waitCooldown") throttledSinceMs ??= now;
         const delay = retryDelayMs({
@@ -71,6 +80,7 @@ export async function withRetry<T>(
         });
         if (next === "waitCooldown") await waitUntil(run, now + delay, { ...opts, signal });
         else await run.clock.sleep(delay, signal);
+        return true;
       },
     },
   );
@@ -97,11 +107,11 @@ export async function readWithRetry<T>(
     minTimeout: 0,
     maxTimeout: 0,
     factor: 1,
-    onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+    shouldRetry: async ({ error, attemptNumber }) => {
       const next = classify(error, policy);
-      if (next !== "backoff" && next !== "verifyThenBackoff") throw error;
-      if (retriesLeft <= 0) throw error;
+      if (next !== "backoff" && next !== "verifyThenBackoff") return false;
       await clock.sleep(retryDelayMs({ action: next, attemptNumber, policy, nowMs: clock.now(), random, cooldownMs: 0 }));
+      return true;
     },
   });
 }
