@@ -88,9 +88,20 @@ TOOLS
   log "built pulumi $PULUMI_VERSION in $((SECONDS - started)) s"
 fi
 
-if [ ! -x "$bin_dir/pulumi-language-nodejs" ]; then
-  bash "$REPO_ROOT/scripts/build-language-host.sh" "$PULUMI_VERSION" "$bin_dir" >&2 \
-    || log "the Node.js language host could not be built: only Automation API inline programs will run"
+# The host is rebuilt when its source changes, not only when it is missing: the bin folder is shared
+# by every clone on the machine, so a stamp of the source it was built from is kept next to it.
+host_src="$REPO_ROOT/scripts/language-host"
+host_stamp="$PULUMI_VERSION $(cat "$host_src/go.mod" "$host_src/go.sum" "$host_src/main.go" \
+  "$REPO_ROOT/scripts/build-language-host.sh" | cksum)"
+if [ ! -x "$bin_dir/pulumi-language-nodejs" ] \
+  || [ "$(cat "$bin_dir/pulumi-language-nodejs.source" 2>/dev/null)" != "$host_stamp" ]; then
+  if bash "$REPO_ROOT/scripts/build-language-host.sh" "$PULUMI_VERSION" "$bin_dir" >&2; then
+    echo "$host_stamp" > "$bin_dir/pulumi-language-nodejs.source"
+  elif [ -x "$bin_dir/pulumi-language-nodejs" ]; then
+    log "the Node.js language host could not be rebuilt: keeping the one built from an older source"
+  else
+    log "the Node.js language host could not be built: only Automation API inline programs will run"
+  fi
 fi
 
 link_node_plugins "$bin_dir"

@@ -30,12 +30,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/blang/semver"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -95,17 +97,36 @@ func main() {
 		close(cancelChannel)
 	}()
 
-	// Exit on our own if the engine goes away without killing us.
+	// Exit on our own, and stop the program we run, once the engine is gone. A killed engine
+	// (`kill -9` of the CLI's process group: plugins are in groups of their own) cannot stop us, and
+	// the real host's health check runs only every 5 minutes, so a killed `pulumi up` would leave us
+	// and the program running that long.
+	var engineGone <-chan struct{} // nil, never ready, when attached without an engine address
 	if engineAddress != "" {
-		if err := rpcutil.Healthcheck(ctx, engineAddress, 5*time.Minute, cancel); err != nil {
-			cmdutil.Exit(fmt.Errorf("could not start health check host RPC server: %w", err))
+		gone, err := watchEngine(engineAddress, engineWatchInterval)
+		if err != nil {
+			cmdutil.Exit(fmt.Errorf("could not watch the engine at %s: %w", engineAddress, err))
 		}
+		engineGone = gone
+		// Our stdout and stderr are pipes to the engine: once it is gone, a write to them would kill
+		// us with SIGPIPE before we stop the program. Ignored, the write fails and we go on.
+		signal.Ignore(syscall.SIGPIPE)
+		go func() {
+			<-gone
+			cancel()
+			// GracefulStop waits for RPCs in flight (a Run whose program ignores SIGTERM, an npm
+			// install): do not wait for them longer than this.
+			time.Sleep(programStopGrace + 2*time.Second)
+			os.Exit(1)
+		}()
 	}
 
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Cancel: cancelChannel,
 		Init: func(srv *grpc.Server) error {
-			pulumirpc.RegisterLanguageRuntimeServer(srv, &nodeLanguageHost{engineAddress: engineAddress, tracing: tracing})
+			pulumirpc.RegisterLanguageRuntimeServer(srv, &nodeLanguageHost{
+				engineAddress: engineAddress, tracing: tracing, engineGone: engineGone,
+			})
 			return nil
 		},
 		Options: rpcutil.OpenTracingServerInterceptorOptions(nil),
@@ -129,6 +150,57 @@ type nodeLanguageHost struct {
 
 	engineAddress string
 	tracing       string
+	// Closed once the engine that started this host is gone (see watchEngine).
+	engineGone <-chan struct{}
+}
+
+const (
+	// How often watchEngine looks at the parent process and the engine's gRPC address.
+	engineWatchInterval = time.Second
+	// Consecutive health checks answered Unavailable before the engine counts as gone. A live
+	// engine answers every check, so more than one only guards against a single lost connection.
+	engineUnavailableChecks = 3
+	// Between SIGTERM and SIGKILL of a program whose engine is gone.
+	programStopGrace = 3 * time.Second
+)
+
+// watchEngine returns a channel that is closed once the engine is gone: when this process's parent
+// changes (the CLI that started us died; we are re-parented) or when the engine's gRPC health check
+// answers Unavailable engineUnavailableChecks times in a row (an engine that is not our parent).
+func watchEngine(engineAddress string, interval time.Duration) (<-chan struct{}, error) {
+	conn, err := grpc.NewClient(engineAddress,
+		grpc.WithTransportCredentials(insecure.NewCredentials()), rpcutil.GrpcChannelOptions())
+	if err != nil {
+		return nil, err
+	}
+	health := healthpb.NewHealthClient(conn)
+	parent := os.Getppid()
+	gone := make(chan struct{})
+	go func() {
+		defer close(gone)
+		defer conn.Close()
+		unavailable := 0
+		ticker := time.NewTicker(interval)
+		defer ticker.Stop()
+		for range ticker.C {
+			if os.Getppid() != parent {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*interval)
+			_, err := health.Check(ctx, &healthpb.HealthCheckRequest{})
+			cancel()
+			// Only Unavailable means nobody listens; a slow answer or Unimplemented is a live engine.
+			if status.Code(err) == codes.Unavailable {
+				unavailable++
+				if unavailable >= engineUnavailableChecks {
+					return
+				}
+			} else {
+				unavailable = 0
+			}
+		}
+	}()
+	return gone, nil
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -323,7 +395,22 @@ func (host *nodeLanguageHost) Run(ctx context.Context, req *pulumirpc.RunRequest
 			return &pulumirpc.RunResponse{Error: "unable to start debugging: " + err.Error()}, nil
 		}
 	}
+	exited := make(chan struct{})
+	go func() {
+		// A program whose engine is gone can register nothing: stop it rather than orphan it.
+		select {
+		case <-exited:
+		case <-host.engineGone:
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(programStopGrace):
+				_ = cmd.Process.Kill()
+			}
+		}
+	}()
 	err = cmd.Wait()
+	close(exited)
 	_ = os.Stdout.Sync()
 	_ = os.Stderr.Sync()
 	if err != nil {

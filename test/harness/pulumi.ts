@@ -191,6 +191,13 @@ export interface BackgroundRun {
   kill(): void;
   /** Kills the CLI alone (SIGKILL), leaving its plugins orphaned, as an OOM kill of the CLI would. */
   killCliOnly(): void;
+  /**
+   * `kill -9 -PGID` of the CLI's process group, as a shell's or a CI runner's kill of the job does:
+   * the CLI dies, its plugins (in process groups of their own) are left to notice on their own.
+   */
+  killGroup(): void;
+  /** Every live process the CLI has started so far, directly or not, with its command line. */
+  descendants(): { readonly pid: number; readonly commandLine: string }[];
   /** Ctrl-C as a terminal sends it: SIGINT to the CLI's process group (plugins have their own). */
   interrupt(): void;
   /** The provider plugin processes the CLI has started so far (`pulumi-resource-pulumi-nodejs`), by PID. */
@@ -222,6 +229,10 @@ export function startInBackground(project: PulumiProject, args: readonly string[
     killCliOnly: () => {
       if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
     },
+    killGroup: () => {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    },
+    descendants: () => (child.pid === undefined ? [] : descendantsOf(child.pid).map((pid) => ({ pid, commandLine: commandLineOf(pid) }))),
     interrupt: () => {
       if (child.pid !== undefined) process.kill(-child.pid, "SIGINT");
     },

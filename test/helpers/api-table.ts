@@ -1,6 +1,6 @@
 /**
- * Every error code of the ModifyInstanceSpec API reference's error table
- * (`shared/api/ModifyInstanceSpec.md`), once, for the tests that must cover all of them.
+ * Every error code of the ModifyInstanceSpec API reference's error table (summarized in
+ * `docs/ecs-api.md#error-codes-and-what-the-engine-does`), once, for the tests that must cover all of them.
  */
 export const MODIFY_INSTANCE_SPEC_CODES: readonly string[] = [
   "InvalidInternetChargeType.ValueNotSupported", "InvalidInstanceType.ValueUnauthorized", "InvalidInstanceId.NotFound",
