@@ -3,7 +3,7 @@
  * credentials from explicit keys or `@alicloud/credentials`' default chain, and every failure
  * normalized to {@link EcsApiError}.
  *
- * pop-core quirks handled here (see `shared/api/CLIENTS-AND-WIRE.md`): it ignores the HTTP status
+ * pop-core quirks handled here (see docs/ecs-api.md, "The RPC client (pop-core)"): it ignores the HTTP status
  * (we read it in verbose mode and fail on ≥ 400), throws `SyntaxError` on a non-JSON body, sends
  * `"undefined"` for undefined values and `[object Object]` for objects (we send flat, defined,
  * string-valued params only), and puts the signed URL (with AccessKeyId and SecurityToken) into its

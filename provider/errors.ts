@@ -1,6 +1,6 @@
 /**
  * One table deciding what to do about every error code `ModifyInstanceSpec` documents (see
- * `shared/api/ModifyInstanceSpec.md`), the StopInstance/StartInstance status codes, the common
+ * docs/ecs-api.md, "Error codes and what the engine does"), the StopInstance/StartInstance status codes, the common
  * gateway codes, and the transport failures the client normalizes (network, timeout, non-JSON body).
  * Pure data plus one lookup; no I/O.
  */
@@ -60,7 +60,7 @@ export const TRANSPORT_CODES = {
 
 /**
  * The error table: every code of `ModifyInstanceSpec.md`, the Stop/Start status codes, the common
- * gateway codes of `CLIENTS-AND-WIRE.md`, and the client's transport codes.
+ * gateway codes (docs/ecs-api.md, "Error answers"), and the client's transport codes.
  */
 export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = Object.freeze({
   // --- ModifyInstanceSpec, in the order of the API reference ---

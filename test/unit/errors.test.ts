@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { decide, EcsApiError, ERROR_TABLE, TRANSPORT_CODES } from "../../provider/errors";
 import { MODIFY_INSTANCE_SPEC_CODES } from "../helpers/api-table";
 
-/** The gateway's common codes (CLIENTS-AND-WIRE.md) and the Stop/Start status codes. */
+/** The gateway's common codes (docs/ecs-api.md, "Error answers") and the Stop/Start status codes. */
 const GATEWAY_CODES = [
   "MissingParameter", "SignatureDoesNotMatch", "IncompleteSignature", "SignatureNonceUsed", "InvalidTimeStamp.Expired",
   "InvalidAccessKeyId.NotFound", "Forbidden.RAM", "OperationConflict", "ServiceUnavailable", "Throttling.User", "Throttling.Api",
