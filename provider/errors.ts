@@ -59,7 +59,7 @@ export const TRANSPORT_CODES = {
 } as const;
 
 /**
- * The error table: every code of `ModifyInstanceSpec.md`, the Stop/Start status codes, the common
+ * The error table: every code ModifyInstanceSpec documents, the Stop/Start status codes, the common
  * gateway codes (docs/ecs-api.md, "Error answers"), and the client's transport codes.
  */
 export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = Object.freeze({
