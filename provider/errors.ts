@@ -133,7 +133,7 @@ export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = Object.freeze({
   ),
   Throttling: {
     decision: "waitCooldown",
-    hint: "the instance accepts one spec change per cooldown (5 minutes); retrying when the cooldown ends",
+    hint: "the instance accepts one spec change per cooldown (5 minutes after the last one); the change is sent again when that cooldown has ended",
   },
   "InvalidInstanceStatus.NotStopped": {
     decision: "stopFirst",

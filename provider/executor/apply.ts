@@ -50,6 +50,10 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
         await runPlan(run, p);
       } catch (e) {
         if (!(e instanceof Replan) || round >= MAX_REPLANS) throw e instanceof Replan ? (e.cause ?? e) : e;
+        if (e.restartAfterChangeAtMs !== undefined) {
+          await restartForCooldown(run, e);
+          continue;
+        }
         run.emit({ type: "replanning", reason: e.reason, message: `the instance changed under the plan (${e.reason}); reading it and planning again` });
         continue;
       }
@@ -78,6 +82,22 @@ async function fetchTypeCatalogue(run: Run, actual: InstanceSnapshot): Promise<v
     (await withRetry(run, run.policies.read, action, call)).value,
   );
   run.state.availableTypes = types;
+}
+
+/**
+ * The instance is down for a change refused by a cooldown this run did not start (a change made in
+ * the console minutes ago): rather than keep it down for up to a whole cooldown, start it again now
+ * and plan the change after that cooldown, with the stop in its tail.
+ */
+async function restartForCooldown(run: Run, e: Replan): Promise<void> {
+  run.emit({
+    type: "replanning",
+    reason: e.reason,
+    message: `${e.reason}; starting the instance again rather than keeping it down through that cooldown, then planning the change after it`,
+  });
+  if (!(await restartIfStopped(run))) throw e.cause ?? e;
+  const assumed = e.restartAfterChangeAtMs!;
+  run.state.lastChangeMs = Math.max(run.state.lastChangeMs ?? assumed, assumed);
 }
 
 /** Every step checked its own effect; anything still to do now was changed by someone else. */

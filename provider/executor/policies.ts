@@ -27,12 +27,26 @@ export interface RetryPolicy {
    * only a rate limit (every other call: back off).
    */
   readonly cooldownApplies: boolean;
+  /**
+   * A cooldown of unknown start (a change made outside this run): probe until one full cooldown has
+   * passed since the first refusal (`probe`), or, while the instance is down for the change, start
+   * it again and plan the change after that cooldown, with the instance running (`restartAndReplan`).
+   */
+  readonly unknownCooldown: "probe" | "restartAndReplan";
 }
 
 /** The retry policies. */
 export const RETRY_POLICIES: Readonly<Record<PolicyName, RetryPolicy>> = Object.freeze({
   /** ModifyInstanceSpec: cooldown waits and lost answers count as retries too. */
-  specChange: { name: "specChange", retries: 8, minDelayMs: 2_000, maxDelayMs: 60_000, onWrongStatus: "replan", cooldownApplies: true },
+  specChange: {
+    name: "specChange",
+    retries: 8,
+    minDelayMs: 2_000,
+    maxDelayMs: 60_000,
+    onWrongStatus: "replan",
+    cooldownApplies: true,
+    unknownCooldown: "probe",
+  },
   /**
    * ModifyInstanceSpec while the instance is down because this run stopped it: every second of
    * backoff is downtime, so retries start fast (a transient error usually clears within a second)
@@ -46,11 +60,28 @@ export const RETRY_POLICIES: Readonly<Record<PolicyName, RetryPolicy>> = Object.
     maxDelayMs: 8_000,
     onWrongStatus: "replan",
     cooldownApplies: true,
+    unknownCooldown: "restartAndReplan",
   },
   /** StopInstance / StartInstance. */
-  power: { name: "power", retries: 6, minDelayMs: 2_000, maxDelayMs: 30_000, onWrongStatus: "waitStatus", cooldownApplies: false },
+  power: {
+    name: "power",
+    retries: 6,
+    minDelayMs: 2_000,
+    maxDelayMs: 30_000,
+    onWrongStatus: "waitStatus",
+    cooldownApplies: false,
+    unknownCooldown: "probe",
+  },
   /** DescribeInstances / DescribeDisks / DescribeResourcesModification. */
-  read: { name: "read", retries: 5, minDelayMs: 1_000, maxDelayMs: 15_000, onWrongStatus: "waitStatus", cooldownApplies: false },
+  read: {
+    name: "read",
+    retries: 5,
+    minDelayMs: 1_000,
+    maxDelayMs: 15_000,
+    onWrongStatus: "waitStatus",
+    cooldownApplies: false,
+    unknownCooldown: "probe",
+  },
 });
 
 /**
@@ -87,10 +118,19 @@ export function classify(error: unknown, policy: RetryPolicy): RetryAction {
 }
 
 /**
+ * How often a cooldown of unknown start is probed: a thirtieth of the cooldown (10 s for the API's
+ * 5 minutes), at least 0.1 s. The change then lands within one probe of the cooldown's real end.
+ */
+export function cooldownProbeMs(cooldownMs: number): number {
+  return Math.min(10_000, Math.max(100, Math.round(cooldownMs / 30)));
+}
+
+/**
  * The delay before the next attempt, ms. Pure.
  * - `waitCooldown`: until the known end of the cooldown; if it is unknown (a change made elsewhere)
- *   or already past, a jittered backoff but never later than the latest possible end of an unknown
- *   cooldown (`throttledSinceMs + cooldownMs`), since a refused call does not restart it.
+ *   or already past, a probe every {@link cooldownProbeMs}, never later than the latest possible end
+ *   of that cooldown (`throttledSinceMs + cooldownMs`: a refused call does not restart it); past
+ *   that end a `Throttling` is not this cooldown, so a backoff.
  * - otherwise: jittered doubling backoff (half fixed, half random) within the policy's range.
  */
 export function retryDelayMs(i: {
@@ -109,7 +149,12 @@ export function retryDelayMs(i: {
   if (i.cooldownEndMs !== undefined && i.cooldownEndMs > i.nowMs) return i.cooldownEndMs - i.nowMs;
   if (i.throttledSinceMs !== undefined) {
     const latestEnd = i.throttledSinceMs + i.cooldownMs;
-    if (latestEnd > i.nowMs) return Math.min(backoff, latestEnd - i.nowMs);
+    if (latestEnd > i.nowMs) return Math.min(cooldownProbeMs(i.cooldownMs), latestEnd - i.nowMs);
   }
   return backoff;
+}
+
+/** True while a cooldown first met at `throttledSinceMs` may still be running (one probe of slack). */
+export function withinUnknownCooldown(nowMs: number, throttledSinceMs: number | undefined, cooldownMs: number): boolean {
+  return throttledSinceMs !== undefined && nowMs < throttledSinceMs + cooldownMs + cooldownProbeMs(cooldownMs);
 }

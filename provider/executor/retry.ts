@@ -11,7 +11,7 @@ import pRetry from "p-retry";
 import { formatDuration } from "../describe";
 import type { EcsApiError } from "../errors";
 import { realClock, type Clock } from "../clock";
-import { classify, RETRY_POLICIES, retryDelayMs, type RetryAction, type RetryPolicy } from "./policies";
+import { classify, RETRY_POLICIES, retryDelayMs, withinUnknownCooldown, type RetryAction, type RetryPolicy } from "./policies";
 import { checkDeadline, cooldownEndMs, signalOf, type CallOptions, type Run } from "./run";
 import { Replan } from "./types";
 import { waitUntil } from "./waits";
@@ -47,18 +47,27 @@ export async function withRetry<T>(
       // when this call has no retry left.
       onFailedAttempt: ({ error }) => {
         previous = classify(error, policy);
-        if (previous === "replan") {
-          const e = error as EcsApiError;
-          throw new Replan(`${e.code} on ${e.action}`, e);
+        const e = error as EcsApiError;
+        if (previous === "replan") throw new Replan(`${e.code} on ${e.action}`, e);
+        if (previous === "waitCooldown") {
+          const now = run.clock.now();
+          throttledSinceMs ??= now;
+          const known = cooldownEndMs(run);
+          if (policy.unknownCooldown === "restartAndReplan" && (known === undefined || known <= now)) {
+            throw new Replan(`${e.code} on ${e.action}: a cooldown this run did not start`, e, throttledSinceMs);
+          }
         }
       },
+      // A cooldown of unknown start is waited out, however many probes it takes: those attempts
+      // are not retries of a failure.
+      shouldConsumeRetry: () =>
+        previous !== "waitCooldown" || !withinUnknownCooldown(run.clock.now(), throttledSinceMs, run.desired.cooldownSeconds * 1000),
       // Runs only while retries are left; the wait happens here, on the injected clock.
       shouldRetry: async ({ error, attemptNumber }) => {
         const next = previous!;
         if (next === "fail") return false;
         const e = error as EcsApiError;
         const now = run.clock.now();
-        if (next === "waitCooldown") throttledSinceMs ??= now;
         const delay = retryDelayMs({
           action: next,
           attemptNumber,
@@ -70,13 +79,19 @@ export async function withRetry<T>(
           cooldownMs: run.desired.cooldownSeconds * 1000,
         });
         checkDeadline(run, now + delay, `retrying ${action} after ${e.code}`, opts.limitMs);
+        const cooldownMs = run.desired.cooldownSeconds * 1000;
+        const known = cooldownEndMs(run);
+        const unknownCooldown = next === "waitCooldown" && (known === undefined || known <= now) && withinUnknownCooldown(now, throttledSinceMs, cooldownMs);
         run.emit({
           type: "retrying",
           action,
           code: e.code,
           attempt: attemptNumber,
           delaySeconds: delay / 1000,
-          message: `${action}: ${e.code}${e.requestId ? ` [${e.requestId}]` : ""} — retrying in ${formatDuration(delay / 1000)} (attempt ${attemptNumber + 1}/${policy.retries + 1})`,
+          message: unknownCooldown
+            ? `${action}: ${e.code}${e.requestId ? ` [${e.requestId}]` : ""} — the instance is in the cooldown of a change made outside this run; ` +
+              `trying again in ${formatDuration(delay / 1000)} (it ends within ${formatDuration((throttledSinceMs! + cooldownMs - now) / 1000)} at the latest)`
+            : `${action}: ${e.code}${e.requestId ? ` [${e.requestId}]` : ""} — retrying in ${formatDuration(delay / 1000)} (attempt ${attemptNumber + 1}/${policy.retries + 1})`,
         });
         if (next === "waitCooldown") await waitUntil(run, now + delay, { ...opts, signal });
         else await run.clock.sleep(delay, signal);

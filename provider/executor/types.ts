@@ -140,6 +140,12 @@ export class Replan extends Error {
   constructor(
     readonly reason: string,
     override readonly cause?: unknown,
+    /**
+     * Start the instance again before planning (it is down for a change that must wait for a
+     * cooldown of unknown start), and plan as if a change was made at this time (ms): that
+     * cooldown ends by then plus one cooldown at the latest.
+     */
+    readonly restartAfterChangeAtMs?: number,
   ) {
     super(reason);
   }

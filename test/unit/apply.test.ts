@@ -331,24 +331,66 @@ describe("apply: scripted faults", () => {
     );
   });
 
-  it("a cooldown from an unknown change: backoff probes, never later than the latest possible end", async () => {
+  it("a cooldown from an unknown change: probes every thirtieth of the cooldown, never later than its latest possible end", async () => {
     // GIVEN someone else changed the instance 290 s ago, unknown to us
     const { ecs, clock, run } = setup();
     ecs.lastChange = T0 - 290_000;
-    await run(BW, { policies: { specChange: { ...RETRY_POLICIES.specChange, retries: 8, minDelayMs: 4000, maxDelayMs: 60_000 } } });
-    // THEN Throttling at +0 and +4 s, accepted at +12 s (cooldown ended at +10 s)
-    assert.deepEqual(clock.sleeps, [4000, 8000]);
-    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "D"]);
+    await run(BW);
+    // THEN Throttling at +0, a probe 10 s later (300 s / 30) is accepted: the cooldown ended at +10 s
+    assert.deepEqual(clock.sleeps, [10_000]);
+    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "D"]);
   });
 
-  it("the recorded last change is 5 s older than the API's: the gate waits the known 200 s, then backoff probes", async () => {
+  it("the recorded last change is 5 s older than the API's: the gate waits the known 200 s, then probes", async () => {
     // GIVEN the recorded last change is 100 s old, but the API's cooldown still runs 5 s longer
     const { ecs, clock, run } = setup();
     ecs.lastChange = T0 - 95_000;
     await run(BW, { lastChangeAt: new Date(T0 - 100_000) });
-    // THEN the gate waits exactly 200 s; Throttling at +200 and +202; accepted at +206
-    assert.deepEqual(clock.sleeps, [200_000, 2000, 4000]);
-    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "D"]);
+    // THEN the gate waits exactly 200 s; Throttling at +200; the probe at +210 is accepted (the API's end: +205)
+    assert.deepEqual(clock.sleeps, [200_000, 10_000]);
+    assert.deepEqual(ecs.calls(), ["D", "Modify(bw out 20 in 150)", "Modify(bw out 20 in 150)", "D"]);
+  });
+
+  it("a bandwidth change made in the console 5 s before the up (real 300 s cooldown): waited out, lands within one probe of the end", async () => {
+    // GIVEN a change made outside Pulumi 5 s ago, with the API's real cooldown and the default policies
+    const { ecs, clock, run, events } = setup();
+    ecs.lastChange = T0 - 5_000;
+    // WHEN applied
+    const r = await run(BW);
+    // THEN it probed every 10 s, far beyond the policy's 8 retries, and landed within 10 s of the cooldown's real end (+295 s)
+    const modifies = ecs.log.filter((c) => c.action === "ModifyInstanceSpec");
+    assert.equal(modifies.length, 31);
+    assert.ok(modifies[30]!.at >= T0 + 295_000 && modifies[30]!.at <= T0 + 305_000, `landed at +${(modifies[30]!.at - T0) / 1000} s`);
+    assert.equal(r.after.internetMaxBandwidthOut, 20);
+    assert.ok(clock.sleeps.every((ms) => ms <= 10_000));
+    // AND the wait showed, with a true hint
+    const waits = events.filter((e) => e.type === "retrying").map((e) => e.message);
+    assert.equal(waits.length, 30);
+    assert.match(waits[0]!, /^ModifyInstanceSpec: Throttling \[REQ-ERR-1\] — the instance is in the cooldown of a change made outside this run; trying again in 0:10 \(it ends within 5:00 at the latest\)$/);
+  });
+
+  it("a cooldown of unknown start hits the type change while the instance is down: started again at once, the change made after that cooldown", async () => {
+    // GIVEN someone else changed the instance 100 s ago, unknown to us, and a type change is wanted
+    const { ecs, run } = setup();
+    ecs.lastChange = T0 - 100_000;
+    // WHEN applied
+    const r = await run(TYPE);
+    // THEN the type change is refused once while stopped; the instance is started again at once; then,
+    // running, the engine waits for the latest end of that cooldown, stops in its tail, changes the type
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), [
+      "DescribeResourcesModification",
+      "StopInstance",
+      "Modify(type ecs.g6.xlarge)",
+      "StartInstance",
+      "DescribeResourcesModification",
+      "StopInstance",
+      "Modify(type ecs.g6.xlarge)",
+      "StartInstance",
+    ]);
+    const at = (a: string, i: number) => ecs.log.filter((c) => c.action === a)[i]!.at;
+    assert.equal(at("StartInstance", 0), at("ModifyInstanceSpec", 0), "started again right after the refusal");
+    assert.ok(at("ModifyInstanceSpec", 1) - at("ModifyInstanceSpec", 0) >= C, "the change waited a whole cooldown from the refusal");
+    assert.deepEqual([r.after.status, r.after.instanceType], ["Running", "ecs.g6.xlarge"]);
   });
 
   it("answer lost after the change was applied: re-read shows it, the change is NOT sent again", async () => {
