@@ -33,6 +33,8 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
     for (let round = 0; ; round++) {
       const actual = await settle(run);
       before ??= actual;
+      // An instance found running is promised running at the end, whatever happens in between.
+      if (actual.status === "Running" && round === 0) run.state.startWhenDone = true;
       await fetchTypeCatalogue(run, actual);
       const p = makePlan(actual, run.desired, planContextOf(run));
       firstPlan ??= p;
@@ -57,8 +59,19 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
         run.emit({ type: "replanning", reason: e.reason, message: `the instance changed under the plan (${e.reason}); reading it and planning again` });
         continue;
       }
-      await checkConverged(run);
-      break;
+      const rest = await whatIsLeft(run);
+      if (rest === undefined) break;
+      if (round >= MAX_REPLANS) {
+        throw new EngineFailure(
+          "NotConverged",
+          `instance ${run.desired.instanceId} does not match the desired spec after the plan ran (changed elsewhere?); still to do:\n${describePlan(rest).join("\n")}`,
+        );
+      }
+      run.emit({
+        type: "replanning",
+        reason: "not converged",
+        message: `the instance does not show what the plan promised (changed while it ran, or a late duplicate of a stop or start); planning again:\n${describePlan(rest).join("\n")}`,
+      });
     }
   } catch (e) {
     throw await failure(run, e);
@@ -100,15 +113,27 @@ async function restartForCooldown(run: Run, e: Replan): Promise<void> {
   run.state.lastChangeMs = Math.max(run.state.lastChangeMs ?? assumed, assumed);
 }
 
-/** Every step checked its own effect; anything still to do now was changed by someone else. */
-async function checkConverged(run: Run): Promise<void> {
+/**
+ * The final check: success only when a read after the plan shows every item and the promised
+ * status. Every step checked its own effect, so anything left was done by someone else, or is a
+ * late duplicate of a stop or start sent again after a lost answer — for which the read waits
+ * `straySettleSeconds` first. Returns the plan of what is left, or undefined when nothing is.
+ */
+async function whatIsLeft(run: Run): Promise<Plan | undefined> {
+  if (run.state.powerCallResent) {
+    run.emit({
+      type: "waitingForStatus",
+      current: run.state.current?.status ?? "unknown",
+      target: "no late duplicate",
+      message: `a stop or start was sent twice after a lost answer: checking for ${run.timing.straySettleSeconds} s that no late duplicate lands`,
+    });
+    await run.clock.sleep(run.timing.straySettleSeconds * 1000, run.signal);
+    run.state.powerCallResent = false;
+    run.state.dirty = true;
+  }
   const final = run.state.dirty || !run.state.current ? await read(run) : run.state.current;
   const check = makePlan(final, run.desired, planContextOf(run));
-  if (check.kind === "ok" && check.steps.length === 0) return;
-  throw new EngineFailure(
-    "NotConverged",
-    `instance ${run.desired.instanceId} does not match the desired spec after the plan ran (changed elsewhere?); still to do:\n${describePlan(check).join("\n")}`,
-  );
+  return check.kind === "ok" && check.steps.length === 0 ? undefined : check;
 }
 
 /** The ApplyError for a failure: after starting again an instance this run stopped. */

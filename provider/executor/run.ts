@@ -21,7 +21,7 @@ export interface RunState {
   temporary: TemporaryBandwidth | undefined;
   /** A type accepted on a Stopped instance, showing only after the next start. */
   pendingType: string | undefined;
-  /** An earlier, interrupted run left the instance stopped: end Running. */
+  /** The instance must end Running although it may be found down: an earlier, interrupted run left it stopped, or this run found it running. */
   startWhenDone: boolean;
   /** This run stopped the instance and has not started it again yet. */
   stoppedByUs: boolean;
@@ -31,6 +31,8 @@ export interface RunState {
   dirty: boolean;
   /** A StopInstance/StartInstance was sent after the last read: the last status read is stale. */
   powerCallSinceRead: boolean;
+  /** A StopInstance/StartInstance was sent again after its answer was lost: the first may land late. */
+  powerCallResent: boolean;
   /** Steps as they ran. */
   readonly steps: AppliedStep[];
   /** Stop/start durations observed (passed in, then learned). */
@@ -77,6 +79,7 @@ export function newRun(o: ApplyOptions): Run {
       current: undefined,
       dirty: false,
       powerCallSinceRead: false,
+      powerCallResent: false,
       steps: [],
       observed: { ...o.observed },
       availableTypes: undefined,

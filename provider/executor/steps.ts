@@ -8,7 +8,7 @@ import type { InstanceSnapshot } from "../model";
 import { temporaryActive, type ModifyStep, type Plan, type Step } from "../plan";
 import { withRetry } from "./retry";
 import { cooldownEndMs, iso, type CallOptions, type Run } from "./run";
-import type { AppliedStep } from "./types";
+import { EngineFailure, type AppliedStep } from "./types";
 import { expectedSeconds, pollUntil, readOnce, waitStatus, waitUntil } from "./waits";
 
 /** The single-item `ModifyInstanceSpec` request of a step. */
@@ -132,8 +132,9 @@ export async function runPower(
     run,
     run.policies.power,
     action,
-    async (attempt) => {
+    async (attempt, previous) => {
       let snap = attempt > 1 || opts.fresh || st.current === undefined ? await readOnce(run) : st.current;
+      if (previous === "verifyThenBackoff" && snap.status === from) snap = await awaitLostCall(run, from, snap, opts);
       if (snap.status === target || snap.status === moving) {
         outcome = attempt > 1 ? "alreadyApplied" : "skipped";
         return undefined;
@@ -153,6 +154,7 @@ export async function runPower(
       }
       st.dirty = true;
       st.powerCallSinceRead = true;
+      if (previous === "verifyThenBackoff") st.powerCallResent = true;
       if (kind === "stop") st.stoppedByUs = true;
       return kind === "stop" ? run.api.stopInstance(id, stoppedMode) : run.api.startInstance(id);
     },
@@ -186,6 +188,28 @@ export async function runPower(
       opts,
       { first: snap },
     );
+  }
+}
+
+/**
+ * A stop or start whose answer was lost may still land: watch the status move for
+ * `lostAnswerGraceSeconds` before the caller sends the call again (StopInstance and StartInstance
+ * take no ClientToken, so a second call is a second operation). Returns the last snapshot.
+ */
+async function awaitLostCall(run: Run, from: InstanceSnapshot["status"], snap: InstanceSnapshot, opts: CallOptions): Promise<InstanceSnapshot> {
+  const limitMs = Math.min(run.clock.now() + run.timing.lostAnswerGraceSeconds * 1000, opts.limitMs ?? run.deadlineMs);
+  try {
+    return await pollUntil(
+      run,
+      (s) => s.status !== from,
+      { target: `the lost call to show (status leaving ${from})`, limitSeconds: run.timing.lostAnswerGraceSeconds, code: "Timeout" },
+      { ...opts, limitMs },
+      { first: snap, expect: { sinceMs: run.clock.now(), expectedSeconds: 0 } },
+    );
+  } catch (e) {
+    // Not moved within the grace: the call most likely never arrived; the caller sends it again.
+    if (e instanceof EngineFailure && run.clock.now() < (opts.limitMs ?? run.deadlineMs)) return run.state.current ?? snap;
+    throw e;
   }
 }
 

@@ -25,6 +25,17 @@ export interface ApplyTiming extends Estimates {
    * already a margin; this only absorbs clock granularity. Default 0.05.
    */
   readonly cooldownMarginSeconds: number;
+  /**
+   * After a StopInstance/StartInstance whose answer was lost, how long to watch for the status to
+   * move (the call may still land) before sending it again. Default 10.
+   */
+  readonly lostAnswerGraceSeconds: number;
+  /**
+   * When a stop or start had to be sent again after a lost answer, the first one may still land
+   * late: the final read waits this long after the plan, so a late duplicate shows (and is
+   * corrected) before success is reported. Default 10.
+   */
+  readonly straySettleSeconds: number;
   /** How long a change may take to show in `DescribeInstances`. Default 120. */
   readonly verifySeconds: number;
   /** How long a stop, a start or a transitional status may take. Default 600. */
@@ -40,6 +51,8 @@ export const DEFAULT_TIMING: ApplyTiming = Object.freeze({
   minPollSeconds: 0.25,
   pollFraction: 0.05,
   cooldownMarginSeconds: 0.05,
+  lostAnswerGraceSeconds: 10,
+  straySettleSeconds: 10,
   verifySeconds: 120,
   settleSeconds: 600,
   progressSeconds: 30,

@@ -37,7 +37,8 @@ class FakeClock implements Clock {
 
 type Fault =
   | { action: string; kind: "error"; code: string; httpStatus?: number }
-  | { action: string; kind: "lost" }; // applied, then the answer is lost
+  | { action: string; kind: "lost" } // applied, then the answer is lost
+  | { action: string; kind: "late"; afterMs: number }; // the answer is lost, and the call lands afterMs later
 
 /** A scripted ECS: one instance, real rules, a call log. */
 class FakeEcs implements EcsApi {
@@ -47,13 +48,22 @@ class FakeEcs implements EcsApi {
   tokens = new Map<string, string>();
   faults: Fault[] = [];
   log: { action: string; at: number; params: Record<string, string> }[] = [];
+  /** Late calls as they landed. */
+  landed: { action: string; at: number }[] = [];
   available = ["ecs.g6.xlarge", "ecs.g6.2xlarge"];
   private n = 0;
 
   constructor(private clock: FakeClock, over: Partial<InstanceSnapshot> = {}) {
     this.inst = snapshot(over);
   }
+  /** Calls that land later (a slow request whose answer the client gave up on). */
+  private late: { at: number; land: () => void }[] = [];
   private advance() {
+    for (const l of this.late.filter((x) => this.clock.now() >= x.at)) {
+      this.late.splice(this.late.indexOf(l), 1);
+      this.advance();
+      l.land();
+    }
     if (this.transition && this.clock.now() >= this.transition.at) {
       this.inst = { ...this.inst, status: this.transition.to };
       if (this.transition.to === "Running" && this.inst.pendingType) {
@@ -93,6 +103,18 @@ class FakeEcs implements EcsApi {
     const sent = stopInstanceParams(instanceId, stoppedMode);
     const f = this.record("StopInstance", sent);
     this.advance();
+    if (f?.kind === "late") {
+      this.late.push({
+        at: this.clock.now() + f.afterMs,
+        land: () => {
+          this.landed.push({ action: "StopInstance", at: this.clock.now() });
+          if (this.inst.status !== "Running") return; // IncorrectInstanceStatus, answered to nobody
+          this.inst = { ...this.inst, status: "Stopping" };
+          this.transition = { to: "Stopped", at: this.clock.now() + S };
+        },
+      });
+      throw this.err("StopInstance", TRANSPORT_CODES.timeout);
+    }
     if (this.inst.status !== "Running") throw this.err("StopInstance", "IncorrectInstanceStatus", 403);
     this.inst = { ...this.inst, status: "Stopping" };
     this.transition = { to: "Stopped", at: this.clock.now() + S };
@@ -588,6 +610,42 @@ describe("apply: precise waits", () => {
     await next.run(TYPE, { timing: slow, observed: { stopSeconds: 30, startSeconds: 30 } });
     // THEN its stop and start are seen the moment they end: the same polls as with exact estimates
     assert.deepEqual(next.clock.sleeps, [...TRANSITION_POLLS, ...TRANSITION_POLLS]);
+  });
+});
+
+describe("apply: success means the goal is true", () => {
+  it("a StopInstance answer lost while the call is on its way: the engine waits for the status to move, and never stops twice", async () => {
+    // GIVEN a stop whose answer times out while the call lands 4 s later (within the 10 s grace)
+    const { ecs, run } = setup();
+    ecs.faults = [{ action: "StopInstance", kind: "late", afterMs: 4_000 }];
+    // WHEN a type change is applied
+    const r = await run(TYPE);
+    // THEN one stop only: the re-read saw Running, the engine watched the status move instead of resending
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance"]);
+    assert.equal(r.steps.find((s) => s.kind === "stop")!.outcome, "alreadyApplied");
+    assert.deepEqual([r.after.status, r.after.instanceType], ["Running", "ecs.g6.xlarge"]);
+  });
+
+  it("a lost stop landing after the engine's own restart: the stray stop is seen and corrected before success is reported", async () => {
+    // GIVEN a stop whose call lands 78 s late: after the grace, the resent stop, the type change and the start (Running at about +72 s)
+    const { ecs, clock, run, events } = setup();
+    ecs.faults = [{ action: "StopInstance", kind: "late", afterMs: 78_000 }];
+    // WHEN a type change is applied
+    const r = await run(TYPE);
+    // THEN the late stop landed while the engine waited before its final read; the engine started the instance again
+    assert.equal(ecs.landed.length, 1);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), [
+      "DescribeResourcesModification",
+      "StopInstance",
+      "StopInstance",
+      "Modify(type ecs.g6.xlarge)",
+      "StartInstance",
+      "StartInstance",
+    ]);
+    assert.deepEqual([r.after.status, r.after.instanceType], ["Running", "ecs.g6.xlarge"]);
+    assert.equal(ecs.inst.status, "Running");
+    assert.ok(events.some((e) => e.type === "replanning" && /late duplicate/.test(e.message)));
+    assert.ok(clock.now() > ecs.landed[0]!.at);
   });
 });
 
