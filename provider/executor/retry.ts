@@ -18,24 +18,25 @@ import { waitUntil } from "./waits";
 
 /**
  * Run `attempt` under `policy`: retried as {@link classify} decides, with the delay of
- * {@link retryDelayMs}. `attempt` gets the attempt number and the previous failure's action (so a
- * step can re-read before resending after a lost answer). A `replan` throws {@link Replan}.
+ * {@link retryDelayMs}. `attempt` gets the attempt number, the previous failure's action and the
+ * previous error (so a step can re-read before resending after a lost answer). A `replan` throws {@link Replan}.
  */
 export async function withRetry<T>(
   run: Run,
   policy: RetryPolicy,
   action: string,
-  attempt: (attemptNumber: number, previous: RetryAction | undefined) => Promise<T>,
+  attempt: (attemptNumber: number, previous: RetryAction | undefined, previousError: unknown) => Promise<T>,
   opts: CallOptions = {},
 ): Promise<{ value: T; attempts: number }> {
   let previous: RetryAction | undefined;
+  let previousError: unknown;
   let attempts = 0;
   let throttledSinceMs: number | undefined;
   const signal = signalOf(run, opts);
   const value = await pRetry(
     async (n) => {
       attempts = n;
-      return attempt(n, previous);
+      return attempt(n, previous, previousError);
     },
     {
       retries: policy.retries,
@@ -47,6 +48,7 @@ export async function withRetry<T>(
       // when this call has no retry left.
       onFailedAttempt: ({ error }) => {
         previous = classify(error, policy);
+        previousError = error;
         const e = error as EcsApiError;
         if (previous === "replan") throw new Replan(`${e.code} on ${e.action}`, e);
         if (previous === "waitCooldown") {

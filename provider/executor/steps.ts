@@ -8,6 +8,7 @@ import type { InstanceSnapshot } from "../model";
 import { temporaryActive, type ModifyStep, type Plan, type Step } from "../plan";
 import { withRetry } from "./retry";
 import { cooldownEndMs, iso, type CallOptions, type Run } from "./run";
+import { isEcsApiError, TRANSPORT_CODES } from "../errors";
 import { EngineFailure, type AppliedStep } from "./types";
 import { expectedSeconds, pollUntil, readOnce, waitStatus, waitUntil } from "./waits";
 
@@ -132,9 +133,9 @@ export async function runPower(
     run,
     run.policies.power,
     action,
-    async (attempt, previous) => {
+    async (attempt, _previous, previousError) => {
       let snap = attempt > 1 || opts.fresh || st.current === undefined ? await readOnce(run) : st.current;
-      if (previous === "verifyThenBackoff" && snap.status === from) snap = await awaitLostCall(run, from, snap, opts);
+      if (isLostInTransit(previousError) && snap.status === from) snap = await awaitLostCall(run, from, snap, opts);
       if (snap.status === target || snap.status === moving) {
         outcome = attempt > 1 ? "alreadyApplied" : "skipped";
         return undefined;
@@ -154,7 +155,7 @@ export async function runPower(
       }
       st.dirty = true;
       st.powerCallSinceRead = true;
-      if (previous === "verifyThenBackoff") st.powerCallResent = true;
+      if (isLostInTransit(previousError)) st.powerCallResent = true;
       if (kind === "stop") st.stoppedByUs = true;
       return kind === "stop" ? run.api.stopInstance(id, stoppedMode) : run.api.startInstance(id);
     },
@@ -189,6 +190,15 @@ export async function runPower(
       { first: snap },
     );
   }
+}
+
+/**
+ * The call's answer was lost on the way (a timeout or a broken connection), so the call itself may
+ * still be on its way. An error answer (a 5xx) means the API has handled it: its effect, if any,
+ * shows at once.
+ */
+function isLostInTransit(error: unknown): boolean {
+  return isEcsApiError(error) && (error.code === TRANSPORT_CODES.timeout || error.code === TRANSPORT_CODES.network);
 }
 
 /**

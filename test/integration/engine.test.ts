@@ -19,6 +19,8 @@ const ENGINE_TIMING = {
   verifySeconds: 5,
   settleSeconds: 10,
   progressSeconds: 1,
+  lostAnswerGraceSeconds: 1,
+  straySettleSeconds: 1,
 };
 const FAST_RETRY = {
   specChange: { ...RETRY_POLICIES.specChange, retries: 6, minDelayMs: 50, maxDelayMs: 500 },
