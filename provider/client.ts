@@ -102,6 +102,10 @@ export interface EcsApi {
   startInstance(instanceId: string): Promise<CallResult>;
   /** `ModifyInstanceSpec` with one item and the given idempotency token. */
   modifyInstanceSpec(request: ModifyRequest, clientToken: string): Promise<CallResult>;
+  /** `TagResources` on one instance: adds the tags, overwriting the values of keys it has. */
+  tagInstance(instanceId: string, tags: Readonly<Record<string, string>>): Promise<CallResult>;
+  /** `UntagResources` on one instance: removes the keys (a key it lacks is no error). */
+  untagInstance(instanceId: string, keys: readonly string[]): Promise<CallResult>;
 }
 
 /** Thrown by {@link createEcsClient} for an endpoint it refuses. */
@@ -215,6 +219,9 @@ export function toSnapshot(i: Body, regionId: string, hasLocalDisks: boolean): I
     ...(ddh ? { dedicatedHostId: ddh } : {}),
     operationLocks: Array.isArray(locks) ? locks.map((l) => str(obj(l).LockReason)).filter((s) => s !== "") : [],
     hasLocalDisks,
+    tags: Object.fromEntries(
+      (Array.isArray(obj(i.Tags).Tag) ? (obj(i.Tags).Tag as unknown[]) : []).map((t) => [str(obj(t).TagKey), str(obj(t).TagValue)] as const).filter(([k]) => k !== ""),
+    ),
   };
 }
 
@@ -332,12 +339,31 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     stopInstance: (instanceId, stoppedMode) => change("StopInstance", stopInstanceParams(instanceId, stoppedMode)),
     startInstance: (instanceId) => change("StartInstance", startInstanceParams(instanceId)),
     modifyInstanceSpec: (request, clientToken) => change("ModifyInstanceSpec", modifyInstanceSpecParams(request, clientToken)),
+    tagInstance: (instanceId, tags) => change("TagResources", tagResourcesParams(regionId, instanceId, tags)),
+    untagInstance: (instanceId, keys) => change("UntagResources", untagResourcesParams(regionId, instanceId, keys)),
   };
 }
 
 /** `StopInstance` parameters: a normal (not forced) stop in the given billing mode. */
 export function stopInstanceParams(instanceId: string, stoppedMode: "KeepCharging" | "StopCharging"): WireParams {
   return { InstanceId: instanceId, ForceStop: "false", StoppedMode: stoppedMode };
+}
+
+/** `TagResources` parameters for one instance. */
+export function tagResourcesParams(regionId: string, instanceId: string, tags: Readonly<Record<string, string>>): WireParams {
+  const out: Params = { RegionId: regionId, ResourceType: "instance", "ResourceId.1": instanceId };
+  Object.entries(tags).forEach(([key, value], i) => {
+    out[`Tag.${i + 1}.Key`] = key;
+    out[`Tag.${i + 1}.Value`] = value;
+  });
+  return out;
+}
+
+/** `UntagResources` parameters for one instance. */
+export function untagResourcesParams(regionId: string, instanceId: string, keys: readonly string[]): WireParams {
+  const out: Params = { RegionId: regionId, ResourceType: "instance", "ResourceId.1": instanceId };
+  keys.forEach((key, i) => (out[`TagKey.${i + 1}`] = key));
+  return out;
 }
 
 /** `StartInstance` parameters. */

@@ -6,6 +6,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { AppliedStep, ObservedDurations } from "./executor";
+import { markerSaysStart } from "./marker";
 import type { InstanceSnapshot } from "./model";
 import type { Estimates, PlanContext } from "./plan";
 import { parseDesiredSpec, type DesiredSpec, type ParseResult, type SpecFailure, type TemporaryBandwidth } from "./schema";
@@ -160,11 +161,13 @@ export function recordedInOldInputs(
 }
 
 /**
- * Whether the instance must end Running although it is down: the recorded expected status says it
- * should run, or the last apply left it stopped. `actual` absent (the executor reads it itself):
+ * Whether the instance must end Running although it is down: the restore marker on the instance
+ * says a run stopped it for a change, the recorded expected status says it should run, or the last
+ * apply left it stopped. `actual` absent (the executor reads it itself):
  * whether it should run if it turns out to be down.
  */
 export function shouldStart(expectedStatus: unknown, stoppedByEngine: boolean, actual?: InstanceSnapshot): boolean {
+  if (actual !== undefined && markerSaysStart(actual)) return true;
   return (expectedStatus === "Running" || stoppedByEngine) && (actual === undefined || isDown(actual));
 }
 

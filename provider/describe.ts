@@ -2,6 +2,7 @@
  * Human text for plans and steps: the lines `pulumi preview` shows and the executor's progress
  * messages. Pure; the planner itself returns only data.
  */
+import { RESTORE_MARKER_KEY, RESTORE_MARKER_VALUE } from "./marker";
 import type { Plan, Step } from "./plan";
 
 /** `m:ss` (or `h:mm:ss`), rounded to the second. */
@@ -63,6 +64,12 @@ export function describePlan(p: Plan): string[] {
   if (p.steps.length === 0) return ["no changes: the instance already matches the desired spec"];
   return [
     ...p.steps.map((s, i) => `${i + 1}. ${describeStep(s)}`),
+    ...(p.stopsInstance
+      ? [
+          `before step 1 the instance is tagged ${RESTORE_MARKER_KEY}=${RESTORE_MARKER_VALUE} (removed once it runs again), so that an interrupted run is finished ` +
+            `by the next one; this needs ecs:TagResources and ecs:UntagResources — without them a first up is refused before anything is touched`,
+        ]
+      : []),
     `expected downtime ~${formatDuration(p.expectedDowntimeSeconds)}, expected total ~${formatDuration(p.expectedDurationSeconds)}`,
   ];
 }

@@ -167,6 +167,20 @@ export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = Object.freeze({
   },
   InstanceNotReady: { decision: "waitStatus", hint: "the instance is not ready; waiting for it to settle" },
 
+  // --- TagResources / UntagResources (the restore marker) ---
+  "NoPermission.Tag": fail("the credentials may not tag the instance; grant ecs:TagResources and ecs:UntagResources"),
+  "OperationDenied.QuotaExceed": fail("the instance has as many tags as it may have; remove one so the restore marker fits"),
+  "QuotaExceed.Tags": fail("the instance has as many tags as it may have; remove one so the restore marker fits"),
+  "InvalidResourceId.NotFound": fail("no such instance to tag: check instanceId and regionId"),
+  "InvalidResourceId.NotSupported": fail("the instance does not support tags; contact support"),
+  "Duplicate.TagKey": fail(PLANNER_BUG + " (a tag key twice in one request)"),
+  "NumberExceed.Tags": fail(PLANNER_BUG + " (more than 20 tags in one request)"),
+  "NumberExceed.ResourceIds": fail(PLANNER_BUG + " (more than 50 resources in one request)"),
+  "InvalidTagKey.Malformed": fail(PLANNER_BUG + " (a malformed tag key)"),
+  "InvalidTagValue.Malformed": fail(PLANNER_BUG + " (a malformed tag value)"),
+  "InvalidResourceType.NotFound": fail(PLANNER_BUG + " (ResourceType)"),
+  "MissingParameter.Tags": fail(PLANNER_BUG + " (tags missing)"),
+
   // --- common gateway codes ---
   MissingParameter: fail(PLANNER_BUG + " (missing parameter)"),
   SignatureDoesNotMatch: fail("the request signature was rejected; check the AccessKey secret (and that no proxy rewrites requests)"),
@@ -179,8 +193,8 @@ export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = Object.freeze({
   "InvalidSecurityToken.Expired": fail("the STS security token has expired; refresh the credentials"),
   "InvalidSecurityToken.Malformed": fail("the STS security token is malformed; check ALIBABA_CLOUD_SECURITY_TOKEN"),
   "InvalidRegionId.NotFound": fail("no such region: check regionId"),
-  Forbidden: fail("the credentials are not allowed to make this call; grant the RAM policy (ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification, ecs:DescribeDisks)"),
-  "Forbidden.RAM": fail("the RAM user is not allowed to make this call; grant ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification and ecs:DescribeDisks"),
+  Forbidden: fail("the credentials are not allowed to make this call; grant the RAM policy (ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification, ecs:DescribeDisks, ecs:TagResources and ecs:UntagResources)"),
+  "Forbidden.RAM": fail("the RAM user is not allowed to make this call; grant ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification, ecs:DescribeDisks, ecs:TagResources and ecs:UntagResources"),
   OperationConflict: { decision: "retry", hint: "another operation on the instance is in progress; retrying" },
   ServiceUnavailable: { decision: "verifyThenRetry", hint: "the service is temporarily unavailable; re-reading the instance, then retrying" },
   UnknownError: { decision: "verifyThenRetry", hint: "unknown server error; re-reading the instance, then retrying" },

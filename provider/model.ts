@@ -36,4 +36,6 @@ export interface InstanceSnapshot {
   readonly operationLocks: readonly string[];
   /** True when the instance type family has local (ephemeral) disks. */
   readonly hasLocalDisks: boolean;
+  /** The instance's tags (`Tags.Tag[]` of `DescribeInstances`), key → value. */
+  readonly tags: Readonly<Record<string, string>>;
 }

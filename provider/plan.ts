@@ -131,7 +131,8 @@ export type RefusalCode =
   | "NotSettled"
   | "RegionMismatch"
   | "TemporaryWindowPast"
-  | "TemporaryNotUpgrade";
+  | "TemporaryNotUpgrade"
+  | "MarkerRefused";
 
 /** A change that cannot work, found before anything is touched. */
 export interface Refusal {

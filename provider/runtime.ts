@@ -34,6 +34,7 @@ import {
 } from "./context";
 import { apply, ApplyError, readWithRetry, createEcsClient, describePlan, plan, typeCatalogueFor, type EcsApi, type InstanceSnapshot } from "./engine";
 import { guardTheProcess, shutdownSignal, trackApply } from "./lifecycle";
+import { markerIsStale, RESTORE_MARKER_KEY } from "./marker";
 import { parseStackDefaults } from "./stack-config";
 
 interface Settings {
@@ -94,7 +95,11 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
   if (result.kind === "refused") {
     return { failures: result.refusals.map((r) => ({ property: r.field ?? "instanceId", reason: r.message })) };
   }
-  const lines = [`live ${new Date().toISOString().slice(0, 19)}Z: ${fmtSnapshot(actual)}`, ...describePlan(result)];
+  const lines = [
+    `live ${new Date().toISOString().slice(0, 19)}Z: ${fmtSnapshot(actual)}`,
+    ...describePlan(result),
+    ...(markerIsStale(actual) ? [`removes the tag ${RESTORE_MARKER_KEY} an interrupted run left on the running instance`] : []),
+  ];
   return { inputs: { ...news, plan: lines, [EXPECTED_STATUS_KEY]: expectedStatusAfter(actual, startWhenDone) } };
 }
 
@@ -111,7 +116,7 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Rec
   const recorded = recordedInOutputs(olds);
   const startWhenDone = shouldStart(news[EXPECTED_STATUS_KEY], recorded.stoppedByEngine, actual);
   const result = plan(actual, parsed.value, planContextFor(recorded, startWhenDone, estimatesOf(news, settings.defaults), new Date()));
-  return { changes: result.kind === "refused" || result.steps.length > 0 || settingsChanged(olds, news) };
+  return { changes: result.kind === "refused" || result.steps.length > 0 || markerIsStale(actual) || settingsChanged(olds, news) };
 }
 
 async function run(id: string | undefined, inputs: Record<string, unknown>, olds: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -130,6 +135,8 @@ async function run(id: string | undefined, inputs: Record<string, unknown>, olds
         ...(recorded.pendingInstanceType !== undefined ? { pendingInstanceType: recorded.pendingInstanceType } : {}),
         ...(recorded.observed ? { observed: recorded.observed } : {}),
         startWhenDone: shouldStart(inputs[EXPECTED_STATUS_KEY], recorded.stoppedByEngine),
+        // An update's state records whether the instance should run; a first `up` has nothing.
+        markerFallback: olds[EXPECTED_STATUS_KEY] === "Running",
         timing: estimatesOf(inputs, settings.defaults),
         onProgress: (e) => {
           if (e.type !== "plan") console.log(`[${desired.instanceId}] ${e.message}`);

@@ -11,6 +11,8 @@ import { typeCatalogueFor } from "../facts";
 import { plan as makePlan, type Plan } from "../plan";
 import { withRetry } from "./retry";
 import { iso, newRun, partialOf, planContextOf, type Run } from "./run";
+import { markerIsStale, markerSaysStart } from "../marker";
+import { placeMarker, removeMarker } from "./marker";
 import { restartIfStopped, runPlan } from "./steps";
 import { ApplyError, EngineFailure, Replan, type ApplyErrorCode, type ApplyOptions, type ApplyResult } from "./types";
 import { read, settle } from "./waits";
@@ -33,8 +35,9 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
     for (let round = 0; ; round++) {
       const actual = await settle(run);
       before ??= actual;
-      // An instance found running is promised running at the end, whatever happens in between.
-      if (actual.status === "Running" && round === 0) run.state.startWhenDone = true;
+      // An instance found running is promised running at the end, whatever happens in between; so
+      // is one a killed run stopped for a change (its restore marker says so).
+      if ((actual.status === "Running" && round === 0) || markerSaysStart(actual)) run.state.startWhenDone = true;
       await fetchTypeCatalogue(run, actual);
       const p = makePlan(actual, run.desired, planContextOf(run));
       firstPlan ??= p;
@@ -48,6 +51,7 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
       }
       if (p.steps.length === 0) break;
       run.emit({ type: "plan", lines: describePlan(p), message: describePlan(p).join("\n") });
+      if (p.stopsInstance) await placeMarker(run);
       try {
         await runPlan(run, p);
       } catch (e) {
@@ -73,6 +77,9 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
         message: `the instance does not show what the plan promised (changed while it ran, or a late duplicate of a stop or start); planning again:\n${describePlan(rest).join("\n")}`,
       });
     }
+    // A marker left by an interrupted run on an instance that runs again would make a later run
+    // start it after a stop made on purpose.
+    if (run.state.current && markerIsStale(run.state.current)) await removeMarker(run);
   } catch (e) {
     throw await failure(run, e);
   }
@@ -140,6 +147,8 @@ async function whatIsLeft(run: Run): Promise<Plan | undefined> {
 async function failure(run: Run, e: unknown): Promise<ApplyError> {
   if (e instanceof ApplyError) return e;
   const restarted = await restartIfStopped(run);
+  // Aborted or failed before the stop (or started again): the instance runs, the marker must go.
+  if (!run.state.stoppedByUs && run.state.current && markerIsStale(run.state.current)) await removeMarker(run);
   const aborted = run.signal?.aborted === true && !(e instanceof EngineFailure) && !isEcsApiError(e);
   const code: ApplyErrorCode = aborted ? "Aborted" : e instanceof EngineFailure ? e.code : "ApiError";
   const what = e instanceof Error ? e.message : String(e);

@@ -37,6 +37,8 @@ export interface RunState {
   readonly steps: AppliedStep[];
   /** Stop/start durations observed (passed in, then learned). */
   observed: ObservedDurations;
+  /** The caller remembers the instance should run: a refused restore marker does not stop the plan. */
+  readonly markerFallback: boolean;
   /** The types `DescribeResourcesModification` offered in this round (undefined: no type change wanted). */
   availableTypes: readonly string[] | undefined;
 }
@@ -82,6 +84,7 @@ export function newRun(o: ApplyOptions): Run {
       powerCallResent: false,
       steps: [],
       observed: { ...o.observed },
+      markerFallback: o.markerFallback === true,
       availableTypes: undefined,
     },
   };

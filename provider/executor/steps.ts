@@ -6,6 +6,7 @@ import { modifyInstanceSpecParams, startInstanceParams, stopInstanceParams, type
 import { describeStep } from "../describe";
 import type { InstanceSnapshot } from "../model";
 import { temporaryActive, type ModifyStep, type Plan, type Step } from "../plan";
+import { removeMarker } from "./marker";
 import { withRetry } from "./retry";
 import { cooldownEndMs, iso, type CallOptions, type Run } from "./run";
 import { isEcsApiError, TRANSPORT_CODES } from "../errors";
@@ -168,6 +169,7 @@ export async function runPower(
   const expect = { sinceMs: answeredMs, expectedSeconds: opts.urgent ? 0 : expectedSeconds(run, kind) };
   const snap = await waitStatus(run, target, opts, outcome === "done" ? { expect } : { first: st.current!, expect });
   if (outcome === "done") learn(run, kind, (run.clock.now() - answeredMs) / 1000);
+  if (kind === "start") await removeMarker(run);
   if (kind === "start") st.stoppedByUs = false;
   st.steps.push({
     index,

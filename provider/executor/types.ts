@@ -24,7 +24,8 @@ export type ProgressEvent =
       readonly message: string;
     }
   | { readonly type: "replanning"; readonly reason: string; readonly message: string }
-  | { readonly type: "restarting"; readonly message: string };
+  | { readonly type: "restarting"; readonly message: string }
+  | { readonly type: "marker"; readonly action: "placed" | "removed" | "refused"; readonly message: string };
 
 /** One step as it ran. */
 export interface AppliedStep {
@@ -64,6 +65,13 @@ export interface ApplyOptions {
   readonly startWhenDone?: boolean;
   /** Stop/start durations seen on this instance by earlier runs: the status polls aim at them. */
   readonly observed?: ObservedDurations;
+  /**
+   * The caller itself remembers that the instance should run (a Pulumi update whose state records
+   * it running): when tagging the instance with the restore marker is refused, the plan may still
+   * stop it. Without this (a first `pulumi up`), a refused marker refuses the plan before anything
+   * is touched: nothing else could finish the job after an interruption.
+   */
+  readonly markerFallback?: boolean;
   /** Default: the real clock. */
   readonly clock?: Clock;
   /** Jitter source in [0, 1); default `Math.random`. */

@@ -259,6 +259,30 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
     assert.deepEqual([instance.instanceType, instance.status], ["ecs.g6.xlarge", "Running"]);
   });
 
+  it("finishes a FIRST up killed after its stop: the restore marker on the instance makes the next up start it", async function () {
+    // GIVEN a new stack (nothing recorded yet) whose first up changes the type of a running instance
+    await newProject({ web: { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge" } });
+    sim.setTiming({ stopSeconds: 3 });
+    const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
+    await waitForCall(sim, "StopInstance");
+    // WHEN it is killed right after the stop, before Pulumi ever recorded the resource
+    run.kill();
+    await run.exited;
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["StopInstance(StoppedMode=KeepCharging)"], "killed after the stop, before the type change");
+    assert.deepEqual(simInstance(sim, "i-demo-web-01").tags, [{ key: "pulumi-ecs-spec:restore-status", value: "Running" }]);
+    sim.setTiming({ stopSeconds: TIMING.stopSeconds });
+    // THEN the next up creates the resource, changes the type AND starts the instance, and takes the marker off
+    project.removeStaleLocks();
+    sim.clearCalls();
+    await project.up();
+    assert.deepEqual(changeCalls(sim.calls(), "i-demo-web-01"), ["ModifyInstanceSpec(InstanceType)", "StartInstance()"]);
+    const instance = simInstance(sim, "i-demo-web-01");
+    assert.deepEqual([instance.instanceType, instance.status, instance.tags], ["ecs.g6.xlarge", "Running", []]);
+    const web = findResource(await project.exportState(), TYPE, "web");
+    assert.equal(web?.inputs?.__expectedStatus, "Running");
+  });
+
   it("on Ctrl-C twice in the middle of a type change, starts the instance again before giving up", async function () {
     // GIVEN a stack managing a running instance, and an up of a type change that has just stopped it
     const run = await upOfTypeChangeAfterItsStop(2);

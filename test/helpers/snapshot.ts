@@ -15,6 +15,7 @@ export function snapshot(over: Partial<InstanceSnapshot> = {}): InstanceSnapshot
     stoppedMode: "Not-applicable",
     operationLocks: [],
     hasLocalDisks: false,
+    tags: {},
     ...over,
   };
 }

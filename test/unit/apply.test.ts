@@ -13,6 +13,7 @@ import type { InstanceSnapshot } from "../../provider/model";
 import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
 import type { Clock } from "../../provider/clock";
 import { snapshot } from "../helpers/snapshot";
+import { RESTORE_MARKER_KEY } from "../../provider/marker";
 
 const T0 = Date.parse("2030-01-01T00:00:00Z");
 const S = 30_000; // stop takes 30 s
@@ -92,6 +93,21 @@ class FakeEcs implements EcsApi {
     const { pendingType: _p, ...view } = this.inst;
     return view;
   }
+  /** TagResources answers this code instead of tagging (a RAM policy without ecs:TagResources). */
+  tagRefusal?: string;
+  async tagInstance(instanceId: string, tags: Readonly<Record<string, string>>) {
+    const sent = { InstanceId: instanceId, ...tags };
+    this.record("TagResources", sent);
+    if (this.tagRefusal) throw this.err("TagResources", this.tagRefusal, 403);
+    this.inst = { ...this.inst, tags: { ...this.inst.tags, ...tags } };
+    return { requestId: `REQ-${++this.n}`, sent };
+  }
+  async untagInstance(instanceId: string, keys: readonly string[]) {
+    const sent = { InstanceId: instanceId, Keys: keys.join(",") };
+    this.record("UntagResources", sent);
+    this.inst = { ...this.inst, tags: Object.fromEntries(Object.entries(this.inst.tags).filter(([k]) => !keys.includes(k))) };
+    return { requestId: `REQ-${++this.n}`, sent };
+  }
   async describeAvailableInstanceTypes(instanceId: string) {
     this.record("DescribeResourcesModification", { ResourceId: instanceId });
     return this.available;
@@ -165,6 +181,8 @@ class FakeEcs implements EcsApi {
   calls(): string[] {
     return this.log.map((c) => {
       if (c.action === "DescribeInstances") return "D";
+      if (c.action === "TagResources") return "Tag";
+      if (c.action === "UntagResources") return "Untag";
       if (c.action !== "ModifyInstanceSpec") return c.action;
       const p = c.params;
       if (p.InstanceType) return `Modify(type ${p.InstanceType})`;
@@ -261,11 +279,13 @@ describe("apply: call sequences and waits", () => {
     assert.deepEqual(ecs.calls(), [
       "D", // live state
       "DescribeResourcesModification", // the type is offered
+      "Tag", // the restore marker, before the plan's first step
       "StopInstance",
       "D", "D", "D", "D", "D", "D", "D", // Stopping… probes at +5…+25 s, then +28.5 s; Stopped seen at +30 s, when it ends
       "Modify(type ecs.g6.xlarge)",
       "StartInstance",
       "D", "D", "D", "D", "D", "D", "D", // Starting… Running seen at +30 s with the new type
+      "Untag", // running again: the marker goes
       "Modify(bw out 20 in 150)",
       "D", // bandwidth shows (also the final check)
     ]);
@@ -297,7 +317,7 @@ describe("apply: call sequences and waits", () => {
     const r = await run({ ...TYPE, ...BW, ...temp });
     assert.deepEqual(
       ecs.calls().filter((c) => c !== "D"),
-      ["DescribeResourcesModification", "Modify(bw out 20 in 150)", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Modify(temp 50)"],
+      ["DescribeResourcesModification", "Tag", "Modify(bw out 20 in 150)", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Untag", "Modify(temp 50)"],
     );
     const at = (a: string, i = 0) => ecs.log.filter((c) => c.action === a)[i]!.at;
     // The stop starts 30 s before the cooldown ends and ends exactly at it: never stopped while waiting.
@@ -401,13 +421,17 @@ describe("apply: scripted faults", () => {
     // running, the engine waits for the latest end of that cooldown, stops in its tail, changes the type
     assert.deepEqual(ecs.calls().filter((c) => c !== "D"), [
       "DescribeResourcesModification",
+      "Tag",
       "StopInstance",
       "Modify(type ecs.g6.xlarge)",
       "StartInstance",
+      "Untag",
       "DescribeResourcesModification",
+      "Tag",
       "StopInstance",
       "Modify(type ecs.g6.xlarge)",
       "StartInstance",
+      "Untag",
     ]);
     const at = (a: string, i: number) => ecs.log.filter((c) => c.action === a)[i]!.at;
     assert.equal(at("StartInstance", 0), at("ModifyInstanceSpec", 0), "started again right after the refusal");
@@ -451,7 +475,7 @@ describe("apply: scripted faults", () => {
     const { ecs, run } = setup();
     ecs.faults = [{ action: "ModifyInstanceSpec", kind: "error", code: "OperationDenied.NoStock", httpStatus: 403 }];
     const e = await rejects(run(TYPE));
-    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance"]);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Tag", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Untag"]);
     assert.equal(e.restarted, true);
     assert.equal(e.partial.stoppedByEngine, false);
     assert.equal(ecs.inst.status, "Running");
@@ -479,7 +503,7 @@ describe("apply: scripted faults", () => {
     const { ecs, run } = setup();
     ecs.faults = [{ action: "StopInstance", kind: "lost" }];
     const r = await run(TYPE);
-    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance"]);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Tag", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Untag"]);
     assert.equal(r.steps.find((s) => s.kind === "stop")!.outcome, "alreadyApplied");
   });
 
@@ -502,9 +526,11 @@ describe("apply: scripted faults", () => {
       "DescribeResourcesModification",
       "Modify(type ecs.g6.xlarge)",
       "DescribeResourcesModification",
+      "Tag",
       "StopInstance",
       "Modify(type ecs.g6.xlarge)",
       "StartInstance",
+      "Untag",
     ]);
     assert.equal(r.after.status, "Running");
   });
@@ -544,7 +570,9 @@ describe("apply: abort and re-running after an interruption", () => {
     const e = await rejects(run({ ...TYPE, ...BW, ...temp }, { signal: ac.signal }));
     assert.equal(e.code, "Aborted");
     assert.equal(e.restarted, false);
-    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Modify(bw out 20 in 150)"]);
+    // AND the restore marker placed before the first step is taken off again: the instance runs
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Tag", "Modify(bw out 20 in 150)", "Untag"]);
+    assert.deepEqual(ecs.inst.tags, {});
     assert.equal(e.partial.lastChangeAt, new Date(T0).toISOString());
   });
 
@@ -556,7 +584,7 @@ describe("apply: abort and re-running after an interruption", () => {
     assert.equal(e.code, "Aborted");
     assert.equal(e.restarted, true);
     assert.equal(ecs.inst.status === "Starting" || ecs.inst.status === "Running", true);
-    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "StopInstance", "StartInstance"]);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Tag", "StopInstance", "StartInstance", "Untag"]);
   });
 
   it("restart failed, then a second run finishes: starts the instance, never re-sends the type change", async () => {
@@ -568,6 +596,8 @@ describe("apply: abort and re-running after an interruption", () => {
     assert.equal(e.partial.stoppedByEngine, true);
     assert.equal(e.partial.pendingInstanceType, "ecs.g6.xlarge");
     assert.equal(ecs.inst.status, "Stopped");
+    // AND the restore marker stays on the stopped instance, for whichever run comes next
+    assert.deepEqual(ecs.inst.tags, { [RESTORE_MARKER_KEY]: "Running" });
     // WHEN run 2 gets what run 1 recorded, with the stock back
     ecs.faults = [];
     ecs.log = [];
@@ -575,8 +605,8 @@ describe("apply: abort and re-running after an interruption", () => {
       { ...TYPE, ...BW },
       { lastChangeAt: e.partial.lastChangeAt, pendingInstanceType: e.partial.pendingInstanceType, startWhenDone: e.partial.stoppedByEngine },
     );
-    // THEN it starts first (downtime ends), then the bandwidth after the cooldown; no second type change
-    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["StartInstance", "Modify(bw out 20 in 150)"]);
+    // THEN it starts first (downtime ends), takes the marker off, then the bandwidth after the cooldown; no second type change
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["StartInstance", "Untag", "Modify(bw out 20 in 150)"]);
     assert.equal(r.after.status, "Running");
     assert.equal(r.after.instanceType, "ecs.g6.xlarge");
     assert.equal(r.after.internetMaxBandwidthOut, 20);
@@ -613,6 +643,56 @@ describe("apply: precise waits", () => {
   });
 });
 
+describe("apply: the restore marker on the instance", () => {
+  it("a first run (nothing recorded) whose tag is refused by the RAM policy: refused before anything is touched", async () => {
+    // GIVEN credentials without ecs:TagResources, and no Pulumi state to fall back on
+    const { ecs, run } = setup();
+    ecs.tagRefusal = "Forbidden.RAM";
+    // WHEN a plan that stops the instance is applied
+    const e = await rejects(run({ ...TYPE, ...BW }));
+    // THEN nothing was changed or stopped, and the refusal says what to grant
+    assert.equal(e.code, "Refused");
+    assert.deepEqual(e.refusals!.map((r) => r.code), ["MarkerRefused"]);
+    assert.match(e.message, /Grant ecs:TagResources and ecs:UntagResources/);
+    assert.deepEqual(ecs.calls(), ["D", "DescribeResourcesModification", "Tag"]);
+    assert.equal(ecs.inst.status, "Running");
+  });
+
+  it("an update whose tag is refused goes on: the stack's state remembers the instance should run", async () => {
+    const { ecs, run, events } = setup();
+    ecs.tagRefusal = "NoPermission.Tag";
+    const r = await run(TYPE, { markerFallback: true });
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Tag", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance"]);
+    assert.deepEqual([r.after.status, r.after.instanceType], ["Running", "ecs.g6.xlarge"]);
+    assert.ok(events.some((e) => e.type === "marker" && e.action === "refused" && /going on/.test(e.message)));
+  });
+
+  it("a stopped instance carrying the marker of a killed first run: started again with the change, the marker removed", async () => {
+    // GIVEN a run killed right after its stop, on a resource never recorded: only the marker tells
+    const { ecs, run } = setup({ status: "Stopped", tags: { [RESTORE_MARKER_KEY]: "Running" } });
+    // WHEN the next run applies the same change, with nothing recorded
+    const r = await run(TYPE);
+    // THEN it changes the type and starts the instance, then takes the marker off
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Modify(type ecs.g6.xlarge)", "StartInstance", "Untag"]);
+    assert.deepEqual([r.after.status, r.after.instanceType], ["Running", "ecs.g6.xlarge"]);
+    assert.deepEqual(ecs.inst.tags, {});
+  });
+
+  it("a stopped instance without the marker (stopped on purpose) stays stopped", async () => {
+    const { ecs, run } = setup({ status: "Stopped", tags: { team: "web" } });
+    const r = await run(TYPE);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Modify(type ecs.g6.xlarge)"]);
+    assert.equal(r.after.status, "Stopped");
+  });
+
+  it("a marker left on a running instance by an interrupted run is removed, even with nothing else to do", async () => {
+    const { ecs, run } = setup({ tags: { [RESTORE_MARKER_KEY]: "Running", team: "web" } });
+    await run({ internetMaxBandwidthOut: 5 });
+    assert.deepEqual(ecs.calls(), ["D", "Untag"]);
+    assert.deepEqual(ecs.inst.tags, { team: "web" });
+  });
+});
+
 describe("apply: success means the goal is true", () => {
   it("a StopInstance answer lost while the call is on its way: the engine waits for the status to move, and never stops twice", async () => {
     // GIVEN a stop whose answer times out while the call lands 4 s later (within the 10 s grace)
@@ -621,7 +701,7 @@ describe("apply: success means the goal is true", () => {
     // WHEN a type change is applied
     const r = await run(TYPE);
     // THEN one stop only: the re-read saw Running, the engine watched the status move instead of resending
-    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance"]);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Tag", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Untag"]);
     assert.equal(r.steps.find((s) => s.kind === "stop")!.outcome, "alreadyApplied");
     assert.deepEqual([r.after.status, r.after.instanceType], ["Running", "ecs.g6.xlarge"]);
   });
@@ -636,10 +716,12 @@ describe("apply: success means the goal is true", () => {
     assert.equal(ecs.landed.length, 1);
     assert.deepEqual(ecs.calls().filter((c) => c !== "D"), [
       "DescribeResourcesModification",
+      "Tag",
       "StopInstance",
       "StopInstance",
       "Modify(type ecs.g6.xlarge)",
       "StartInstance",
+      "Untag",
       "StartInstance",
     ]);
     assert.deepEqual([r.after.status, r.after.instanceType], ["Running", "ecs.g6.xlarge"]);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { checkEndpoint, createEcsClient, EndpointError, modifyInstanceSpecParams, normalizeError, toSnapshot, type EcsApi } from "../../provider/client";
+import { checkEndpoint, createEcsClient, EndpointError, modifyInstanceSpecParams, normalizeError, tagResourcesParams, toSnapshot, untagResourcesParams, type EcsApi } from "../../provider/client";
 import { EcsApiError, TRANSPORT_CODES } from "../../provider/errors";
 
 type Reply = { status: number; body: string; type?: string } | "drop";
@@ -175,8 +175,20 @@ describe("client: pure helpers", () => {
       instanceId: "i-bp67acfmxazb4p****", regionId: "cn-hangzhou", zoneId: "cn-hangzhou-g", status: "Running",
       instanceType: "ecs.g5.large", internetMaxBandwidthOut: 5, internetMaxBandwidthIn: 50, instanceChargeType: "PostPaid",
       internetChargeType: "PayByTraffic", stoppedMode: "KeepCharging", eipAllocationId: "eip-2ze88m67qx5z****",
-      dedicatedHostId: "dh-bp67acfmxazb4p****", operationLocks: ["security"], hasLocalDisks: false,
+      dedicatedHostId: "dh-bp67acfmxazb4p****", operationLocks: ["security"], hasLocalDisks: false, tags: {},
     });
+  });
+
+  it("toSnapshot reads the tags of DescribeInstances (TagKey/TagValue) as a map", () => {
+    const snap = toSnapshot({ InstanceId: "i-1", Status: "Stopped", Tags: { Tag: [{ TagKey: "pulumi-ecs-spec:restore-status", TagValue: "Running" }, { TagKey: "team", TagValue: "" }] } }, "cn-hangzhou", false);
+    assert.deepEqual(snap.tags, { "pulumi-ecs-spec:restore-status": "Running", team: "" });
+  });
+
+  it("tag and untag parameters: one instance, ResourceType instance, numbered keys", () => {
+    assert.deepEqual(tagResourcesParams("cn-hangzhou", "i-1", { a: "1", b: "" }), {
+      RegionId: "cn-hangzhou", ResourceType: "instance", "ResourceId.1": "i-1", "Tag.1.Key": "a", "Tag.1.Value": "1", "Tag.2.Key": "b", "Tag.2.Value": "",
+    });
+    assert.deepEqual(untagResourcesParams("cn-hangzhou", "i-1", ["a"]), { RegionId: "cn-hangzhou", ResourceType: "instance", "ResourceId.1": "i-1", "TagKey.1": "a" });
   });
 
   it("modifyInstanceSpecParams sends only the request's item, as strings, with dotted keys and the ClientToken", () => {

@@ -371,6 +371,7 @@ describe("plan: determinism, tokens and the human lines", () => {
       "5. StartInstance — instance RUNNING again after ~0:40",
       "6. wait cooldown 4:20",
       "7. ModifyInstanceSpec Temporary.InternetMaxBandwidthOut 50 from 2030-01-02T00:00:00Z to 2030-01-02T06:00:00Z (running)",
+      "before step 1 the instance is tagged pulumi-ecs-spec:restore-status=Running (removed once it runs again), so that an interrupted run is finished by the next one; this needs ecs:TagResources and ecs:UntagResources — without them a first up is refused before anything is touched",
       "expected downtime ~1:15, expected total ~10:15",
     ]);
   });

@@ -6,6 +6,7 @@
 import * as assert from "node:assert/strict";
 import * as runtime from "../../provider/runtime";
 import { EXPECTED_STATUS_KEY } from "../../provider/context";
+import { RESTORE_MARKER_KEY } from "../../provider/marker";
 import { parseStackDefaults, StackConfigError } from "../../provider/stack-config";
 import type { RunningSimulator } from "../../simulator/index";
 import { inst, startFast, stateWith } from "../helpers/sim";
@@ -78,6 +79,25 @@ describe("runtime adapters against the simulator", function () {
     // THEN the plan starts it and the expected status stays Running
     assert.match((result.inputs?.plan as string[])[1]!, /^1\. StartInstance/);
     assert.equal(result.inputs?.[EXPECTED_STATUS_KEY], "Running");
+  });
+
+  it("check on a first up: a stopped instance carrying the restore marker of a killed run is planned to be started", async () => {
+    // GIVEN no Pulumi state at all, and the instance stopped by a killed first up (the marker says so)
+    sim.setState(stateWith((s) => {
+      inst(s, WEB).status = "Stopped";
+      inst(s, WEB).tags = [{ key: RESTORE_MARKER_KEY, value: "Running" }];
+    }));
+    const result = await runtime.check({}, { instanceId: WEB, regionId: "cn-hangzhou" });
+    assert.match((result.inputs?.plan as string[])[1]!, /^1\. StartInstance/);
+    assert.equal(result.inputs?.[EXPECTED_STATUS_KEY], "Running");
+  });
+
+  it("diff: a marker left on a running instance is a change (the next up removes it), and the preview says so", async () => {
+    sim.setState(stateWith((s) => (inst(s, WEB).tags = [{ key: RESTORE_MARKER_KEY, value: "Running" }])));
+    const olds = { instanceId: WEB, regionId: "cn-hangzhou", [EXPECTED_STATUS_KEY]: "Running" };
+    assert.deepEqual(await runtime.diff(WEB, olds, { ...olds }), { changes: true });
+    const preview = await runtime.check(olds, { ...olds });
+    assert.equal((preview.inputs?.plan as string[]).at(-1), `removes the tag ${RESTORE_MARKER_KEY} an interrupted run left on the running instance`);
   });
 
   it("diff: nothing to do and nothing changed → no changes; a wanted bandwidth → changes", async () => {
