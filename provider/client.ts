@@ -7,7 +7,9 @@
  * (we read it in verbose mode and fail on ≥ 400), throws `SyntaxError` on a non-JSON body, sends
  * `"undefined"` for undefined values and `[object Object]` for objects (we send flat, defined,
  * string-valued params only), and puts the signed URL (with AccessKeyId and SecurityToken) into its
- * error messages (we never copy those messages verbatim).
+ * error messages. The gateway's `SignatureDoesNotMatch` message quotes its string-to-sign, which
+ * holds the AccessKeyId and the SecurityToken too: every message the client passes on goes
+ * through {@link redact}.
  */
 import RPCClient from "@alicloud/pop-core";
 import { CLIProfileCredentialsProvider, DefaultCredentialsProvider } from "@alicloud/credentials";
@@ -153,39 +155,94 @@ const NETWORK_ERRNO = new Set([
   "ERR_SOCKET_CONNECTION_TIMEOUT",
 ]);
 
-/** Keep only scheme://host[:port] of any URL in a message: signed URLs carry the AccessKeyId and the SecurityToken. */
-function scrub(message: string): string {
-  return message.replace(/(https?:\/\/[^/\s?]+)[^\s]*/g, "$1");
+/** What takes the place of a credential, a signature or a string-to-sign in a message. */
+export const REDACTED = "<redacted>";
+
+/** RFC 3986 percent-encoding, the one the POP signature uses (`encodeURIComponent` plus `!'()*`). */
+function percentEncode(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
-class CredentialsUnavailable extends Error {}
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
- * Turn anything pop-core (or the credentials chain) threw into an {@link EcsApiError}.
- * Exported for tests.
+ * The forms a value takes in a message: raw, as a query or form parameter, and encoded twice as
+ * the parameters inside a V1 string-to-sign are.
  */
-export function normalizeError(action: string, e: unknown): EcsApiError {
+function encodedForms(value: string): string[] {
+  const once = [percentEncode(value), encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)];
+  return [...new Set([value, ...once, ...once.map(percentEncode)])].sort((a, b) => b.length - a.length);
+}
+
+// The server quotes its string-to-sign after these words ("… server string to sign is:POST&%2F&…"):
+// it holds every signed parameter, the AccessKeyId and the SecurityToken among them, so all of it goes.
+const STRING_TO_SIGN = /(string[ _-]?to[ _-]?sign(?:\s+is)?\s*[:=]?)[\s\S]*$/i;
+// `name=value` of credential and signature parameters, raw, URL-encoded once or twice, as JSON or
+// as a config file has them (the credentials chain quotes a CLI config it cannot parse); the value
+// ends at a separator, or at an encoded `&` inside an encoded query.
+const CREDENTIAL_PARAM =
+  /(^|[^a-z])(access[_-]?key[_-]?(?:id|secret)|(?:security|sts)[_-]?token|signature|credential|x-acs-security-token)(=|%3D|%253D|"?\s*:\s*"?)((?:(?!%26|%2526)[^&\s"',;}])+)/gi;
+
+/**
+ * `message` with no credential left in it: signed URLs cut to scheme://host[:port], the server's
+ * string-to-sign, the values of `AccessKeyId`, `SecurityToken`, `Signature` and similar parameters,
+ * and every one of `known` (raw or URL-encoded once or twice) replaced by {@link REDACTED}.
+ * Every message the client passes on goes through it.
+ *
+ * @param known the credentials in use (AccessKeyId, secret, SecurityToken), to be removed wherever they appear
+ * @example
+ * redact("bad: AccessKeyId=LTAI5t...&Signature=abc%3D", ["LTAI5t..."]); // "bad: AccessKeyId=<redacted>&Signature=<redacted>"
+ */
+export function redact(message: string, known: Iterable<string> = []): string {
+  let out = message
+    .replace(/(https?:\/\/[^/\s?]+)[^\s]*/g, "$1")
+    .replace(STRING_TO_SIGN, `$1${REDACTED}`)
+    .replace(CREDENTIAL_PARAM, `$1$2$3${REDACTED}`);
+  for (const value of known) {
+    if (value === "") continue;
+    for (const form of encodedForms(value)) out = out.replace(new RegExp(escapeRegExp(form), "gi"), REDACTED);
+  }
+  return out;
+}
+
+/** The credentials chain failed; `message` is its reason, not yet redacted. */
+class CredentialsUnavailable extends Error {}
+
+/** The error for an answer that carries an API error, or an HTTP status ≥ 400 without one. */
+function answerError(action: string, body: Body, httpStatus: number | undefined, known: Iterable<string>): EcsApiError {
+  return new EcsApiError({
+    action,
+    code: typeof body.Code === "string" ? body.Code : TRANSPORT_CODES.httpError,
+    message: redact(typeof body.Message === "string" ? body.Message : httpStatus !== undefined ? `HTTP ${httpStatus}` : "", known),
+    httpStatus,
+    requestId: typeof body.RequestId === "string" ? body.RequestId : undefined,
+  });
+}
+
+/**
+ * Turn anything pop-core (or the credentials chain) threw into an {@link EcsApiError} whose
+ * message has been through {@link redact} with `known`. Exported for tests.
+ */
+export function normalizeError(action: string, e: unknown, known: Iterable<string> = []): EcsApiError {
   if (e instanceof EcsApiError) return e;
   if (e instanceof CredentialsUnavailable) {
-    return new EcsApiError({ action, code: TRANSPORT_CODES.credentials, message: "the credentials chain found no credentials" });
+    return new EcsApiError({
+      action,
+      code: TRANSPORT_CODES.credentials,
+      message: `the credentials chain found no credentials${e.message ? `: ${redact(e.message, known)}` : ""}`,
+    });
   }
   const err = e as { name?: unknown; code?: unknown; data?: unknown; message?: unknown; entry?: { response?: { statusCode?: number } } };
   const data = err?.data as Body | undefined;
   if (data && typeof data === "object" && typeof data.Code === "string") {
-    return new EcsApiError({
-      action,
-      code: data.Code,
-      message: typeof data.Message === "string" ? data.Message : "",
-      httpStatus: err.entry?.response?.statusCode,
-      requestId: typeof data.RequestId === "string" ? data.RequestId : undefined,
-    });
+    return answerError(action, data, err.entry?.response?.statusCode, known);
   }
   // json-bigint throws a plain object named SyntaxError (not an instance) on an HTML body.
   if (e instanceof SyntaxError || err?.name === "SyntaxError") {
     return new EcsApiError({ action, code: TRANSPORT_CODES.invalidBody, message: "the answer was not JSON (an HTML or empty body)" });
   }
   const name = typeof err?.name === "string" ? err.name : "";
-  const message = scrub(typeof err?.message === "string" ? err.message : String(e));
+  const message = redact(typeof err?.message === "string" ? err.message : String(e), known);
   if (/Timeout/i.test(name) || err?.code === "ETIMEDOUT") {
     return new EcsApiError({ action, code: TRANSPORT_CODES.timeout, message });
   }
@@ -248,14 +305,25 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     : opts.profile !== undefined
       ? CLIProfileCredentialsProvider.builder().withProfileName(opts.profile).build()
       : DefaultCredentialsProvider.builder().build();
+  // The values every message is redacted with: the explicit keys, or the last ones the chain
+  // returned (it may rotate them between calls). In the closure, as the keys are.
+  const known: string[] = [];
+  const remember = (c: { accessKeyId?: unknown; accessKeySecret?: unknown; securityToken?: unknown }) => {
+    for (const v of [c.accessKeyId, c.accessKeySecret, c.securityToken]) {
+      if (typeof v !== "string" || v === "" || known.includes(v)) continue;
+      known.push(v);
+      if (known.length > 12) known.shift(); // the last four key sets are plenty for calls in flight
+    }
+  };
+  if (explicit) remember(explicit);
   const credentialsProvider = {
     getCredentials: async () => {
       if (explicit) return { ...explicit };
-      try {
-        return await chain!.getCredentials();
-      } catch {
-        throw new CredentialsUnavailable();
-      }
+      const fetched = await chain!.getCredentials().catch((e: unknown) => {
+        throw new CredentialsUnavailable(e instanceof Error ? e.message : String(e));
+      });
+      remember(fetched);
+      return fetched;
     },
   };
   const Ctor = RPCClient as unknown as new (config: object, verbose: boolean) => {
@@ -271,17 +339,9 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
       body = json;
       status = entry?.response?.statusCode;
     } catch (e) {
-      throw normalizeError(action, e);
+      throw normalizeError(action, e, known);
     }
-    if (status !== undefined && status >= 400) {
-      throw new EcsApiError({
-        action,
-        code: typeof body.Code === "string" ? body.Code : TRANSPORT_CODES.httpError,
-        message: typeof body.Message === "string" ? body.Message : `HTTP ${status}`,
-        httpStatus: status,
-        requestId: typeof body.RequestId === "string" ? body.RequestId : undefined,
-      });
-    }
+    if (status !== undefined && status >= 400) throw answerError(action, body, status, known);
     return body;
   }
   const change = async (action: string, params: Params): Promise<CallResult> => {

@@ -3,10 +3,25 @@
  * answer (JSON error with status, 500 without Code, HTML 502, dropped connection) is normalized.
  */
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { checkEndpoint, createEcsClient, EndpointError, modifyInstanceSpecParams, normalizeError, tagResourcesParams, toSnapshot, untagResourcesParams, type EcsApi } from "../../provider/client";
-import { EcsApiError, TRANSPORT_CODES } from "../../provider/errors";
+import os from "node:os";
+import path from "node:path";
+import {
+  checkEndpoint,
+  createEcsClient,
+  EndpointError,
+  modifyInstanceSpecParams,
+  normalizeError,
+  redact,
+  tagResourcesParams,
+  toSnapshot,
+  untagResourcesParams,
+  type EcsApi,
+  type EcsCredentials,
+} from "../../provider/client";
+import { EcsApiError, ERROR_TABLE, TRANSPORT_CODES } from "../../provider/errors";
 
 type Reply = { status: number; body: string; type?: string } | "drop";
 const SECRET = "sEcReT-do-not-leak";
@@ -161,6 +176,173 @@ describe("client: the wire and the answers", () => {
   });
 });
 
+describe("client: no credential in any message", () => {
+  // An STS key pair: the token holds `+`, `/` and `=`, so that its encoded forms differ from it.
+  const STS: EcsCredentials = { accessKeyId: "STS.NUnitKeyId0001", accessKeySecret: "unitStsSecret-0001", securityToken: "CAIS+unit/Token=0001" };
+  const TOKEN_ONCE = "CAIS%2Bunit%2FToken%3D0001";
+  const TOKEN_TWICE = "CAIS%252Bunit%252FToken%253D0001";
+  const CHAIN_ENV = ["ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN", "HOME"] as const;
+  let server: http.Server;
+  let replies: Reply[];
+  let seen: URLSearchParams[];
+  let savedEnv: Partial<Record<(typeof CHAIN_ENV)[number], string>>;
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        seen.push(new URLSearchParams(body));
+        const r = replies.shift() ?? { status: 200, body: '{"RequestId":"R-default"}' };
+        if (r === "drop") return req.socket.destroy();
+        res.writeHead(r.status, { "content-type": r.type ?? "application/json" });
+        res.end(r.body);
+      });
+    });
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  });
+  after(() => new Promise<void>((ok) => server.close(() => ok())));
+  beforeEach(() => {
+    replies = [];
+    seen = [];
+    savedEnv = Object.fromEntries(CHAIN_ENV.map((k) => [k, process.env[k]]));
+  });
+  afterEach(() => {
+    for (const k of CHAIN_ENV) {
+      if (savedEnv[k] === undefined) delete process.env[k];
+      else process.env[k] = savedEnv[k];
+    }
+  });
+
+  const endpoint = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const apiError = (body: object, status = 400): Reply => ({ status, body: JSON.stringify(body) });
+
+  async function failure(p: Promise<unknown>): Promise<EcsApiError> {
+    try {
+      await p;
+    } catch (e) {
+      assert.ok(e instanceof EcsApiError, String(e));
+      return e;
+    }
+    assert.fail("expected an EcsApiError");
+  }
+
+  it("a SignatureDoesNotMatch quoting the string-to-sign keeps neither the key id nor the STS token, and keeps the hint", async () => {
+    // GIVEN explicit STS credentials, and the gateway's answer quoting its string-to-sign, in which
+    // the key id is raw and the token is encoded twice
+    const api = createEcsClient({ regionId: "cn-hangzhou", endpoint: endpoint(), credentials: STS, timeoutMs: 1000 });
+    replies = [
+      apiError({
+        RequestId: "R-sig",
+        Code: "SignatureDoesNotMatch",
+        Message:
+          "Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3DSTS.NUnitKeyId0001" +
+          `%26Action%3DDescribeInstances%26SecurityToken%3D${TOKEN_TWICE}%26SignatureMethod%3DHMAC-SHA1`,
+      }),
+    ];
+    // WHEN a call is refused
+    const e = await failure(api.describeInstance("i-1"));
+    // THEN the string-to-sign is gone, the rest of the message and the hint stay
+    assert.equal(
+      e.message,
+      "DescribeInstances failed: SignatureDoesNotMatch (HTTP 400): Specified signature is not matched with our calculation. " +
+        `server string to sign is:<redacted> [RequestId R-sig] — ${ERROR_TABLE.SignatureDoesNotMatch!.hint}`,
+    );
+  });
+
+  it("an API message naming the key id, the secret and the token, raw and encoded, keeps none of them", async () => {
+    // GIVEN explicit STS credentials, a refusal naming them in prose, and a 500 without Code quoting them as parameters
+    const api = createEcsClient({ regionId: "cn-hangzhou", endpoint: endpoint(), credentials: STS, timeoutMs: 1000 });
+    replies = [
+      apiError({
+        RequestId: "R-tok",
+        Code: "InvalidSecurityToken.Malformed",
+        Message: `Specified SecurityToken CAIS+unit/Token=0001 (sent as ${TOKEN_ONCE}) of STS.NUnitKeyId0001 signed with unitStsSecret-0001 is malformed.`,
+      }),
+      apiError({ RequestId: "R-500", Message: `internal error for AccessKeyId=someone-else&SecurityToken=${TOKEN_ONCE}&Signature=q1w2e3%2Br4%3D` }, 500),
+    ];
+    // WHEN calls fail
+    const malformed = await failure(api.stopInstance("i-1", "KeepCharging"));
+    const internal = await failure(api.startInstance("i-1"));
+    // THEN every credential and the signature are replaced by the marker
+    assert.equal(
+      malformed.message,
+      "StopInstance failed: InvalidSecurityToken.Malformed (HTTP 400): Specified SecurityToken <redacted> (sent as <redacted>) of <redacted> " +
+        `signed with <redacted> is malformed. [RequestId R-tok] — ${ERROR_TABLE["InvalidSecurityToken.Malformed"]!.hint}`,
+    );
+    assert.equal(
+      internal.message,
+      "StartInstance failed: Client.HttpError (HTTP 500): internal error for AccessKeyId=<redacted>&SecurityToken=<redacted>&Signature=<redacted> " +
+        `[RequestId R-500] — ${ERROR_TABLE[TRANSPORT_CODES.httpError]!.hint}`,
+    );
+  });
+
+  it("a pop-core error quoting the key id, the secret, the token and a signature, raw and encoded, keeps none of them", () => {
+    // GIVEN a connection error whose message quotes the credentials and a signed query
+    const e = Object.assign(
+      new Error(
+        `socket closed after AccessKeyId=STS.NUnitKeyId0001&SecurityToken=${TOKEN_ONCE}&Signature=q1w2e3%2Br4%3D ` +
+          "(key STS.NUnitKeyId0001, secret unitStsSecret-0001, token CAIS+unit/Token=0001)",
+      ),
+      { code: "ECONNRESET" },
+    );
+    // WHEN normalized with the credentials in use
+    const n = normalizeError("ModifyInstanceSpec", e, [STS.accessKeyId, STS.accessKeySecret, STS.securityToken!]);
+    // THEN it is a network error with every credential and the signature replaced
+    assert.equal(n.code, TRANSPORT_CODES.network);
+    assert.equal(
+      n.message,
+      "ModifyInstanceSpec failed: Client.NetworkError: socket closed after AccessKeyId=<redacted>&SecurityToken=<redacted>&Signature=<redacted> " +
+        `(key <redacted>, secret <redacted>, token <redacted>) — ${ERROR_TABLE[TRANSPORT_CODES.network]!.hint}`,
+    );
+  });
+
+  it("credentials from the default chain are redacted too, and the client object holds none", async () => {
+    // GIVEN STS credentials in the environment, read by the default chain, and a refusal naming them in prose
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = STS.accessKeyId;
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = STS.accessKeySecret;
+    process.env.ALIBABA_CLOUD_SECURITY_TOKEN = STS.securityToken;
+    const api = createEcsClient({ regionId: "cn-hangzhou", endpoint: endpoint(), timeoutMs: 1000 });
+    replies = [apiError({ RequestId: "R-chain", Code: "Forbidden", Message: `STS.NUnitKeyId0001 with token ${TOKEN_ONCE} may not call this.` }, 403)];
+    // WHEN a call is refused
+    const e = await failure(api.describeAvailableInstanceTypes("i-1"));
+    // THEN the request was signed with the chain's credentials, and the message names none of them
+    assert.equal(seen[0]!.get("AccessKeyId"), STS.accessKeyId);
+    assert.equal(seen[0]!.get("SecurityToken"), STS.securityToken);
+    assert.equal(e.message, `DescribeResourcesModification failed: Forbidden (HTTP 403): <redacted> with token <redacted> may not call this. [RequestId R-chain] — ${ERROR_TABLE.Forbidden!.hint}`);
+    // AND the client object has no enumerable state
+    assert.equal(JSON.stringify(api), "{}");
+  });
+
+  it("a CLI config the chain cannot parse is quoted by the chain with its keys; the message keeps the reason, not the keys", async () => {
+    // GIVEN a CLI config that is not JSON, holding a profile's keys and token
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "ecs-spec-redact-"));
+    try {
+      fs.mkdirSync(path.join(home, ".aliyun"));
+      const config = path.join(home, ".aliyun", "config.json");
+      fs.writeFileSync(
+        config,
+        `{"current":"p","profiles":[{"name":"p","mode":"StsToken","access_key_id":"STS.NUnitKeyId0001","access_key_secret":"unitStsSecret-0001","sts_token":"CAIS+unit/Token=0001",}]}`,
+      );
+      process.env.HOME = home;
+      const api = createEcsClient({ regionId: "cn-hangzhou", endpoint: endpoint(), profile: "p", timeoutMs: 1000 });
+      // WHEN a call is made
+      const e = await failure(api.describeInstance("i-1"));
+      // THEN no request was sent, and the message says why, with the keys replaced
+      assert.equal(seen.length, 0);
+      assert.equal(e.code, TRANSPORT_CODES.credentials);
+      assert.equal(
+        e.message,
+        `DescribeInstances failed: Client.CredentialsUnavailable: the credentials chain found no credentials: parse aliyun cli config from '${config}' failed: ` +
+          `{"current":"p","profiles":[{"name":"p","mode":"StsToken","access_key_id":"<redacted>","access_key_secret":"<redacted>","sts_token":"<redacted>",}]} ` +
+          `— ${ERROR_TABLE[TRANSPORT_CODES.credentials]!.hint}`,
+      );
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("client: pure helpers", () => {
   it("toSnapshot reads the documented DescribeInstances sample", () => {
     const sample = {
@@ -201,6 +383,17 @@ describe("client: pure helpers", () => {
       InternetMaxBandwidthOut: "0",
       ClientToken: "t",
     });
+  });
+
+  it("redact removes known values in any case of their percent-encoding, and V3 signature headers", () => {
+    // GIVEN a token encoded with lower-case hex, and an ACS3 Authorization header
+    const message = "sent cais%2bunit%2ftoken%3d0001; Authorization: ACS3-HMAC-SHA256 Credential=LTAI5tUnit,SignedHeaders=host;x-acs-date,Signature=9f86d081884c7d65";
+    // WHEN redacted with the token
+    // THEN the token, the credential and the signature are replaced, the rest stays
+    assert.equal(
+      redact(message, ["CAIS+unit/Token=0001"]),
+      "sent <redacted>; Authorization: ACS3-HMAC-SHA256 Credential=<redacted>,SignedHeaders=host;x-acs-date,Signature=<redacted>",
+    );
   });
 
   it("normalizeError strips signed URLs from messages and maps timeouts", () => {
