@@ -235,6 +235,8 @@ async function rejects(p: Promise<unknown>): Promise<ApplyError> {
 }
 
 const BW = { internetMaxBandwidthOut: 20, internetMaxBandwidthIn: 150 };
+/** The change calls of a type change on a running instance: marker, stop, type, start, marker off. */
+const TYPE_CHANGE = ["Tag", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Untag"];
 const TYPE = { instanceType: "ecs.g6.xlarge" };
 
 describe("apply: call sequences and waits", () => {
@@ -421,17 +423,9 @@ describe("apply: scripted faults", () => {
     // running, the engine waits for the latest end of that cooldown, stops in its tail, changes the type
     assert.deepEqual(ecs.calls().filter((c) => c !== "D"), [
       "DescribeResourcesModification",
-      "Tag",
-      "StopInstance",
-      "Modify(type ecs.g6.xlarge)",
-      "StartInstance",
-      "Untag",
+      ...TYPE_CHANGE,
       "DescribeResourcesModification",
-      "Tag",
-      "StopInstance",
-      "Modify(type ecs.g6.xlarge)",
-      "StartInstance",
-      "Untag",
+      ...TYPE_CHANGE,
     ]);
     const at = (a: string, i: number) => ecs.log.filter((c) => c.action === a)[i]!.at;
     assert.equal(at("StartInstance", 0), at("ModifyInstanceSpec", 0), "started again right after the refusal");
@@ -475,7 +469,7 @@ describe("apply: scripted faults", () => {
     const { ecs, run } = setup();
     ecs.faults = [{ action: "ModifyInstanceSpec", kind: "error", code: "OperationDenied.NoStock", httpStatus: 403 }];
     const e = await rejects(run(TYPE));
-    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Tag", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Untag"]);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", ...TYPE_CHANGE]);
     assert.equal(e.restarted, true);
     assert.equal(e.partial.stoppedByEngine, false);
     assert.equal(ecs.inst.status, "Running");
@@ -503,7 +497,7 @@ describe("apply: scripted faults", () => {
     const { ecs, run } = setup();
     ecs.faults = [{ action: "StopInstance", kind: "lost" }];
     const r = await run(TYPE);
-    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Tag", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Untag"]);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", ...TYPE_CHANGE]);
     assert.equal(r.steps.find((s) => s.kind === "stop")!.outcome, "alreadyApplied");
   });
 
@@ -526,11 +520,7 @@ describe("apply: scripted faults", () => {
       "DescribeResourcesModification",
       "Modify(type ecs.g6.xlarge)",
       "DescribeResourcesModification",
-      "Tag",
-      "StopInstance",
-      "Modify(type ecs.g6.xlarge)",
-      "StartInstance",
-      "Untag",
+      ...TYPE_CHANGE,
     ]);
     assert.equal(r.after.status, "Running");
   });
@@ -701,7 +691,7 @@ describe("apply: success means the goal is true", () => {
     // WHEN a type change is applied
     const r = await run(TYPE);
     // THEN one stop only: the re-read saw Running, the engine watched the status move instead of resending
-    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Tag", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Untag"]);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", ...TYPE_CHANGE]);
     assert.equal(r.steps.find((s) => s.kind === "stop")!.outcome, "alreadyApplied");
     assert.deepEqual([r.after.status, r.after.instanceType], ["Running", "ecs.g6.xlarge"]);
   });

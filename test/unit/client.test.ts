@@ -50,6 +50,29 @@ describe("client: endpoints", () => {
   }
 });
 
+/**
+ * A loopback server standing in for the API: each request is recorded, then answered with the next
+ * scripted reply (a JSON 200 when none is left); "drop" closes the connection without an answer.
+ */
+async function scriptedServer(
+  replies: () => Reply[],
+  record: (r: { method: string; params: URLSearchParams }) => void,
+): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      record({ method: req.method!, params: new URLSearchParams(body || req.url!.split("?")[1]) });
+      const r = replies().shift() ?? { status: 200, body: '{"RequestId":"R-default"}' };
+      if (r === "drop") return req.socket.destroy();
+      res.writeHead(r.status, { "content-type": r.type ?? "application/json" });
+      res.end(r.body);
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  return server;
+}
+
 describe("client: the wire and the answers", () => {
   let server: http.Server;
   let replies: Reply[];
@@ -57,18 +80,7 @@ describe("client: the wire and the answers", () => {
   let api: EcsApi;
 
   before(async () => {
-    server = http.createServer((req, res) => {
-      let body = "";
-      req.on("data", (c) => (body += c));
-      req.on("end", () => {
-        seen.push({ method: req.method!, params: new URLSearchParams(body || req.url!.split("?")[1]) });
-        const r = replies.shift() ?? { status: 200, body: '{"RequestId":"R-default"}' };
-        if (r === "drop") return req.socket.destroy();
-        res.writeHead(r.status, { "content-type": r.type ?? "application/json" });
-        res.end(r.body);
-      });
-    });
-    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    server = await scriptedServer(() => replies, (r) => seen.push(r));
   });
   after(() => new Promise<void>((ok) => server.close(() => ok())));
   beforeEach(() => {
@@ -188,18 +200,7 @@ describe("client: no credential in any message", () => {
   let savedEnv: Partial<Record<(typeof CHAIN_ENV)[number], string>>;
 
   before(async () => {
-    server = http.createServer((req, res) => {
-      let body = "";
-      req.on("data", (c) => (body += c));
-      req.on("end", () => {
-        seen.push(new URLSearchParams(body));
-        const r = replies.shift() ?? { status: 200, body: '{"RequestId":"R-default"}' };
-        if (r === "drop") return req.socket.destroy();
-        res.writeHead(r.status, { "content-type": r.type ?? "application/json" });
-        res.end(r.body);
-      });
-    });
-    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    server = await scriptedServer(() => replies, (r) => seen.push(r.params));
   });
   after(() => new Promise<void>((ok) => server.close(() => ok())));
   beforeEach(() => {
