@@ -77,13 +77,54 @@ export function isDown(s: InstanceSnapshot): boolean {
 
 /** The user's desired spec out of the resource's inputs (computed and connection keys removed). */
 export function specInputs(inputs: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(inputs)) {
-    if ((COMPUTED_KEYS as readonly string[]).includes(key) || (CONNECTION_KEYS as readonly string[]).includes(key)) continue;
-    if (value === undefined || value === null) continue;
-    out[key] = value;
+  // fromEntries defines own properties: an input named `__proto__` stays a key the schema refuses,
+  // where `out[key] = value` would have swapped the object's prototype and hidden it.
+  return Object.fromEntries(
+    Object.entries(inputs).filter(
+      ([key, value]) =>
+        !(COMPUTED_KEYS as readonly string[]).includes(key) &&
+        !(CONNECTION_KEYS as readonly string[]).includes(key) &&
+        value !== undefined &&
+        value !== null,
+    ),
+  );
+}
+
+/**
+ * Objects among the inputs whose prototype is not a plain object's: a deserializer that copies keys
+ * with `obj[key] = value` turns an input named `__proto__` into the object's prototype, so the key
+ * never shows among its own keys. Each is reported as the `__proto__` field where it was found.
+ */
+function prototypeFailures(value: unknown, path: readonly string[] = []): SpecFailure[] {
+  if (value === null || typeof value !== "object") return [];
+  const proto = Object.getPrototypeOf(value);
+  const own: SpecFailure[] =
+    Array.isArray(value) || proto === Object.prototype || proto === null
+      ? []
+      : [{ property: [...path, "__proto__"].join("."), reason: "unknown field __proto__: remove it (it is never a setting)" }];
+  return [...own, ...Object.entries(value).flatMap(([k, v]) => prototypeFailures(v, [...path, k]))];
+}
+
+/**
+ * The `estimates` input: an object of known estimate keys, each a number of seconds, 0 or more.
+ * Checked at `check`, so a typo or a negative value is named there rather than silently ignored.
+ */
+function estimateFailures(estimates: unknown): SpecFailure[] {
+  if (estimates === undefined || estimates === null || estimates === UNKNOWN) return [];
+  const usage = `e.g. estimates: { stopSeconds: 45, startSeconds: 45 } (keys: ${ESTIMATE_KEYS.join(", ")})`;
+  if (typeof estimates !== "object" || Array.isArray(estimates)) {
+    return [{ property: "estimates", reason: `estimates must be an object of seconds; ${usage}` }];
   }
-  return out;
+  return Object.entries(estimates).flatMap(([key, value]): SpecFailure[] => {
+    const property = `estimates.${key}`;
+    if (!(ESTIMATE_KEYS as readonly string[]).includes(key)) {
+      return [{ property, reason: `unknown estimate ${key}: remove it, or use one of ${ESTIMATE_KEYS.join(", ")}` }];
+    }
+    if (value !== UNKNOWN && (typeof value !== "number" || !Number.isFinite(value) || value < 0)) {
+      return [{ property, reason: `${property} must be a number of seconds, 0 or more; got ${JSON.stringify(value)}` }];
+    }
+    return [];
+  });
 }
 
 /** The stack's defaults under the resource's spec inputs. */
@@ -93,12 +134,14 @@ function withDefaults(spec: Record<string, unknown>, defaults: StackDefaults): R
 
 /** The validated desired spec of a resource's inputs, with the stack's defaults. */
 export function desiredOf(inputs: Record<string, unknown>, defaults: StackDefaults): ParseResult {
-  return parseDesiredSpec(withDefaults(specInputs(inputs), defaults));
+  const parsed = parseDesiredSpec(withDefaults(specInputs(inputs), defaults));
+  const shape = prototypeFailures(inputs);
+  return shape.length === 0 ? parsed : { ok: false, failures: [...shape, ...(parsed.ok ? [] : parsed.failures)] };
 }
 
 /**
- * Validation at preview: the known fields are validated, unknown ones (`UNKNOWN`) are let through.
- * `desired` is set only when every field is known and valid.
+ * Validation at preview: the known fields are validated, unknown ones (`UNKNOWN`) are let through;
+ * so are the `estimates`. `desired` is set only when every field is known and valid.
  */
 export function checkInputs(
   inputs: Record<string, unknown>,
@@ -108,7 +151,11 @@ export function checkInputs(
   const unknownFields = Object.keys(raw).filter((k) => isUnknown(raw[k]));
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => !unknownFields.includes(k)));
   const parsed = parseDesiredSpec(withDefaults({ instanceId: "i-unknown", regionId: "xx-unknown", ...known }, defaults));
-  const failures = parsed.ok ? [] : parsed.failures.filter((f) => !unknownFields.some((u) => f.property === u || f.property.startsWith(u + ".")));
+  const failures = [
+    ...prototypeFailures(inputs),
+    ...(parsed.ok ? [] : parsed.failures.filter((f) => !unknownFields.some((u) => f.property === u || f.property.startsWith(u + ".")))),
+    ...estimateFailures(inputs.estimates),
+  ];
   const complete = failures.length === 0 && unknownFields.length === 0 && parsed.ok;
   return { failures, unknownFields, ...(complete ? { desired: parsed.value } : {}) };
 }
