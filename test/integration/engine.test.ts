@@ -106,6 +106,30 @@ describe("engine against the simulator (real pop-core client)", function () {
     );
   });
 
+  it("a window that began an hour ago: every change lands, the window from when it is sent to its end; a re-run is a no-op", async () => {
+    // GIVEN i-demo-web-01 and a window that began an hour ago and ends in an hour
+    const s = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const begun = { startTime: s(Date.now() - 3600_000), endTime: s(Date.now() + 3600_000), internetMaxBandwidthOut: 50 };
+    const spec = { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20, temporaryBandwidth: begun };
+    // WHEN applied
+    const r = await run(spec);
+    // THEN all of it went through, nothing refused, the window last
+    const calls = sim.calls();
+    assert.deepEqual(calls.filter((c) => c.code !== undefined).map((c) => `${c.action} ${c.code}`), []);
+    assert.deepEqual(mutating(calls).map(item), ["bw 20/undefined", "StopInstance", "type ecs.g6.xlarge", "StartInstance", "temp 50"]);
+    // AND the window was sent starting when it was sent (to the second), to the end asked for
+    const temp = mutating(calls).at(-1)!;
+    assert.equal(temp.params["Temporary.StartTime"], s(temp.atMs));
+    assert.equal(temp.params["Temporary.EndTime"], begun.endTime);
+    assert.deepEqual(r.appliedTemporaryBandwidth, { ...begun, startTime: temp.params["Temporary.StartTime"] });
+    assert.equal(sim.getState().instances.find((i) => i.instanceId === "i-demo-web-01")!.temporaryBandwidth?.endTime, begun.endTime);
+    // WHEN run again with what it recorded THEN nothing is sent
+    sim.clearCalls();
+    const again = await run(spec, { lastChangeAt: r.lastChangeAt, appliedTemporaryBandwidth: r.appliedTemporaryBandwidth });
+    assert.deepEqual(again.steps, []);
+    assert.deepEqual(mutating(sim.calls()), []);
+  });
+
   it("a Stopped instance stays Stopped; the type shows at its next start", async () => {
     const r = await run({ instanceId: "i-demo-batch-01", instanceType: "ecs.g6.2xlarge", internetMaxBandwidthOut: 10 });
     assert.deepEqual(mutating(sim.calls()).map(item), ["type ecs.g6.2xlarge", "bw 10/undefined"]);

@@ -126,6 +126,12 @@ class FakeEcs implements EcsApi {
       Number(params.InternetMaxBandwidthOut !== undefined || params.InternetMaxBandwidthIn !== undefined) +
       Number(params["Temporary.StartTime"] !== undefined);
     if (items !== 1) throw this.err("ModifyInstanceSpec", "InvalidParameter.Mismatch");
+    if (params["Temporary.StartTime"] !== undefined) {
+      // As the simulator: a start at most 5 minutes in the past, an end after the start.
+      const start = Date.parse(params["Temporary.StartTime"]);
+      if (start < this.clock.now() - 300_000) throw this.err("ModifyInstanceSpec", "InvalidTemporary.StartTime");
+      if (Date.parse(params["Temporary.EndTime"]!) <= start) throw this.err("ModifyInstanceSpec", "InvalidTemporary.EndTime");
+    }
     if (this.lastChange !== undefined && this.clock.now() - this.lastChange < C) throw this.err("ModifyInstanceSpec", "Throttling");
     if (params.InstanceType !== undefined) {
       if (this.inst.status !== "Stopped") throw this.err("ModifyInstanceSpec", "InvalidInstanceStatus.NotStopped");
@@ -285,6 +291,37 @@ describe("apply: call sequences and waits", () => {
     assert.equal(at("StartInstance"), at("ModifyInstanceSpec", 1));
     assert.deepEqual(clock.sleeps, [270_000, ...TRANSITION_POLLS, ...TRANSITION_POLLS, 270_000]);
     assert.deepEqual(r.appliedTemporaryBandwidth, temp.temporaryBandwidth);
+  });
+
+  it("a window that began an hour ago: sent from the moment it is sent, to its end; a re-run is a no-op", async () => {
+    // GIVEN type + bandwidth + a window that began an hour before the apply and ends in two hours
+    const { ecs, run } = setup();
+    const window = { startTime: "2029-12-31T23:00:00Z", endTime: "2030-01-01T02:00:00Z", internetMaxBandwidthOut: 50 };
+    // WHEN applied
+    const r = await run({ ...TYPE, ...BW, temporaryBandwidth: window });
+    // THEN every change went through, the window last, ten minutes in (two cooldowns), starting then
+    assert.deepEqual(
+      ecs.calls().filter((c) => c !== "D"),
+      ["DescribeResourcesModification", "Modify(bw out 20 in 150)", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Modify(temp 50)"],
+    );
+    const sent = ecs.log.filter((c) => c.action === "ModifyInstanceSpec")[2]!;
+    assert.equal(sent.at, T0 + 2 * C);
+    assert.equal(sent.params["Temporary.StartTime"], "2030-01-01T00:10:00Z");
+    assert.equal(sent.params["Temporary.EndTime"], window.endTime);
+    // AND its token is not the planned one (that names the desired start), and the step records what was sent
+    const planned = r.plan.kind === "ok" ? r.plan.steps.find((s) => s.kind === "modifyTemporaryBandwidth") : undefined;
+    assert.ok(planned && planned.kind === "modifyTemporaryBandwidth" && planned.begun === true);
+    assert.notEqual(sent.params.ClientToken, planned.clientToken);
+    assert.equal(r.steps.find((s) => s.kind === "modifyTemporaryBandwidth")!.clientToken, sent.params.ClientToken);
+    assert.deepEqual(r.appliedTemporaryBandwidth, { ...window, startTime: "2030-01-01T00:10:00Z" });
+    // WHEN run again with what it recorded THEN nothing is sent: the recorded window matches the desired one
+    ecs.log = [];
+    const again = await run(
+      { ...TYPE, ...BW, temporaryBandwidth: window },
+      { lastChangeAt: r.lastChangeAt, appliedTemporaryBandwidth: r.appliedTemporaryBandwidth },
+    );
+    assert.deepEqual(ecs.calls(), ["D"]);
+    assert.deepEqual(again.steps, []);
   });
 
   it("a Stopped instance stays Stopped: no StopInstance/StartInstance; the type is reported pending", async () => {
