@@ -102,6 +102,13 @@ export interface EcsApi {
   startInstance(instanceId: string): Promise<CallResult>;
   /** `ModifyInstanceSpec` with one item and the given idempotency token. */
   modifyInstanceSpec(request: ModifyRequest, clientToken: string): Promise<CallResult>;
+  /**
+   * `ModifyInstanceSpec` with `DryRun=true` and no ClientToken: the API checks the request against
+   * the instance as it is now and changes nothing. Resolves when it answers `DryRunOperation` (every
+   * check passed); throws the refusal otherwise. Optional: without it the executor checks requests
+   * with its own rules only.
+   */
+  dryRunModifyInstanceSpec?(request: ModifyRequest): Promise<void>;
 }
 
 /** Thrown by {@link createEcsClient} for an endpoint it refuses. */
@@ -332,6 +339,16 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     stopInstance: (instanceId, stoppedMode) => change("StopInstance", stopInstanceParams(instanceId, stoppedMode)),
     startInstance: (instanceId) => change("StartInstance", startInstanceParams(instanceId)),
     modifyInstanceSpec: (request, clientToken) => change("ModifyInstanceSpec", modifyInstanceSpecParams(request, clientToken)),
+    async dryRunModifyInstanceSpec(request) {
+      // No ClientToken: a token is bound by the real call, which must stay free to use it.
+      const { ClientToken: _token, ...params } = modifyInstanceSpecParams(request, "");
+      try {
+        await call("ModifyInstanceSpec", { ...params, DryRun: "true" });
+      } catch (e) {
+        if (e instanceof EcsApiError && e.code === "DryRunOperation") return;
+        throw e;
+      }
+    },
   };
 }
 

@@ -63,7 +63,8 @@ describe("engine against the simulator (real pop-core client)", function () {
     await sim.close();
   });
 
-  const mutating = (calls: CallLogEntry[]) => calls.filter((c) => MUTATING.has(c.action));
+  /** Calls that change something (a DryRun changes nothing). */
+  const mutating = (calls: CallLogEntry[]) => calls.filter((c) => MUTATING.has(c.action) && c.params.DryRun !== "true");
   const item = (c: CallLogEntry) =>
     c.action !== "ModifyInstanceSpec"
       ? c.action
@@ -167,6 +168,40 @@ describe("engine against the simulator (real pop-core client)", function () {
       assert.deepEqual(mutating(sim.calls()), []);
     });
   }
+
+  it("a later step the API would refuse is refused before the first change: no StopInstance, no ModifyInstanceSpec sent", async () => {
+    // GIVEN i-demo-web-01 with an internet charge type the API takes no bandwidth change for
+    const state = sim.getState();
+    state.instances.find((i) => i.instanceId === "i-demo-web-01")!.internetChargeType = "PayByHour";
+    sim.setState(state);
+    // WHEN its type and its bandwidth are to change (plan: stop, type, start, cooldown, bandwidth)
+    const e = await run({ instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 }).then(
+      () => assert.fail("expected a refusal"),
+      (x: unknown) => x,
+    );
+    // THEN refused on the bandwidth, from the API's DryRun
+    assert.ok(e instanceof ApplyError, String(e));
+    assert.equal(e.code, "Refused");
+    assert.deepEqual(e.refusals!.map((r) => [r.code, r.field]), [["DryRunRefused", "internetMaxBandwidthOut"]]);
+    assert.match(e.message, /InvalidInternetChargeType\.ValueNotSupported/);
+    // AND the one ModifyInstanceSpec sent was that DryRun, without a ClientToken; nothing was stopped or changed
+    const calls = sim.calls();
+    assert.deepEqual(mutating(calls), []);
+    const dry = calls.filter((c) => c.action === "ModifyInstanceSpec");
+    assert.deepEqual(dry.map((c) => [c.params, c.httpStatus, c.code]), [
+      [{ DryRun: "true", InstanceId: "i-demo-web-01", InternetMaxBandwidthOut: "20" }, 400, "InvalidInternetChargeType.ValueNotSupported"],
+    ]);
+    const live = await api.describeInstance("i-demo-web-01");
+    assert.deepEqual([live!.status, live!.instanceType, live!.internetMaxBandwidthOut], ["Running", "ecs.g6.large", 5]);
+  });
+
+  it("a DryRun that passes is answered DryRunOperation, and the plan then runs", async () => {
+    const r = await run({ instanceId: "i-demo-batch-01", instanceType: "ecs.g6.2xlarge", internetMaxBandwidthOut: 10 });
+    const dry = sim.calls().filter((c) => c.action === "ModifyInstanceSpec" && c.params.DryRun === "true");
+    assert.deepEqual(dry.map((c) => [c.params.InternetMaxBandwidthOut, c.code]), [["10", "DryRunOperation"]]);
+    assert.ok(dry[0]!.seq < sim.calls().find((c) => c.action === "ModifyInstanceSpec" && c.params.DryRun === undefined)!.seq, "before the first change");
+    assert.equal(r.after.internetMaxBandwidthOut, 10);
+  });
 
   it("a lost ModifyInstanceSpec answer: the change is not sent again", async () => {
     sim.addFault({ action: "ModifyInstanceSpec", kind: "lostResponse" });
