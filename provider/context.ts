@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { AppliedStep, ObservedDurations } from "./executor";
 import type { InstanceSnapshot } from "./model";
 import type { Estimates, PlanContext } from "./plan";
-import { parseDesiredSpec, type DesiredSpec, type ParseResult, type SpecFailure, type TemporaryBandwidth } from "./schema";
+import { parseDesiredSpec, TemporaryBandwidthSchema, type DesiredSpec, type ParseResult, type SpecFailure, type TemporaryBandwidth } from "./schema";
 
 /** The placeholder Pulumi passes for values not known yet during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -190,6 +190,8 @@ export function recordedInOutputs(olds: Record<string, unknown>): Recorded {
 /**
  * What `check` can infer from old *inputs* only (it never sees outputs): a window or a type already
  * asked for by the last recorded apply is taken as applied; `diff` and `update` use the exact record.
+ * An old window is passed on even when the new one differs: the planner decides whether they are
+ * the same (two begun windows with one end and bandwidth are, see `sameTemporary`).
  */
 export function recordedInOldInputs(
   olds: Record<string, unknown>,
@@ -200,10 +202,15 @@ export function recordedInOldInputs(
   const sameAsBefore = (key: string) => olds[key] !== undefined && isDeepStrictEqual(olds[key], news[key]);
   const startAgain = shouldStart(olds[EXPECTED_STATUS_KEY], false, actual);
   return {
-    appliedTemporaryBandwidth: sameAsBefore("temporaryBandwidth") ? desired.temporaryBandwidth : undefined,
+    appliedTemporaryBandwidth: sameAsBefore("temporaryBandwidth") ? desired.temporaryBandwidth : oldWindow(olds.temporaryBandwidth),
     pendingInstanceType: sameAsBefore("instanceType") && actual.status === "Stopped" && !startAgain ? desired.instanceType : undefined,
     stoppedByEngine: false,
   };
+}
+
+function oldWindow(value: unknown): TemporaryBandwidth | undefined {
+  const parsed = TemporaryBandwidthSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /**
