@@ -353,6 +353,10 @@ const SCENARIOS: readonly Scenario[] = [
 const BASELINE_POLL_SECONDS = 2;
 
 const CHANGE_ACTIONS = new Set(["ModifyInstanceSpec", "StopInstance", "StartInstance"]);
+/** A call that changes the instance. A DryRun changes nothing: it counts with the reads. */
+const isChange = (c: CallLogEntry) => CHANGE_ACTIONS.has(c.action) && c.params.DryRun !== "true";
+/** An error answer that was not injected; a DryRun that passed answers `DryRunOperation`, which is no refusal. */
+const isRefused = (c: CallLogEntry) => c.httpStatus !== 200 && !c.fault && c.code !== "DryRunOperation";
 const SAMPLE_MS = 20;
 
 interface Sample {
@@ -594,7 +598,7 @@ async function runScenario(sc: Scenario, flags: Flags): Promise<{ result: Scenar
     if (!wasRunning && samples.some((s) => s.status !== before.status)) {
       failures.push(`the instance was ${before.status} and did not stay so (saw ${[...new Set(samples.map((s) => s.status))].join(", ")})`);
     }
-    const changeCalls = calls.filter((c) => CHANGE_ACTIONS.has(c.action));
+    const changeCalls = calls.filter(isChange);
     if (sc.readsOnly && changeCalls.length > 0) {
       failures.push(`a re-run must only read, but sent ${changeCalls.map(label).join(", ")}`);
     }
@@ -603,7 +607,7 @@ async function runScenario(sc: Scenario, flags: Flags): Promise<{ result: Scenar
       warnings.push(`${okModifies.length} successful ModifyInstanceSpec calls for ${sc.items} item(s)`);
     }
 
-    const refused = calls.filter((c) => c.httpStatus !== 200 && !c.fault);
+    const refused = calls.filter(isRefused);
     const injected = calls.filter((c) => c.fault !== undefined);
     if (refused.length > 0) warnings.push(`refused calls: ${refused.map((c) => `${c.action} ${c.code ?? c.httpStatus}`).join(", ")}`);
     if (sc.faults && injected.length !== sc.faults.length) {
@@ -652,7 +656,7 @@ async function runScenario(sc: Scenario, flags: Flags): Promise<{ result: Scenar
         injectedCodes: injected.map((c) => `${c.action} ${c.code ?? c.fault}`),
       },
       timeline: calls
-        .filter((c) => CHANGE_ACTIONS.has(c.action))
+        .filter(isChange)
         .map((c) => ({ atSeconds: round((c.atMs - t0) / 1000, 3), call: label(c), ...(c.code ? { code: c.code } : {}) })),
       modifyGapsSeconds: modTimes.slice(1).map((m, i) => round((m - modTimes[i]!) / 1000, 3)),
       plan: result
@@ -715,8 +719,8 @@ interface StrategyResult {
 }
 
 function callCounts(calls: readonly CallLogEntry[]): StrategyResult["calls"] {
-  const change = calls.filter((c) => CHANGE_ACTIONS.has(c.action)).length;
-  const refused = calls.filter((c) => c.httpStatus !== 200 && !c.fault);
+  const change = calls.filter(isChange).length;
+  const refused = calls.filter(isRefused);
   const refusedCodes: Record<string, number> = {};
   for (const c of refused) {
     const key = `${c.action} ${c.code ?? c.httpStatus}`;
@@ -728,7 +732,7 @@ function callCounts(calls: readonly CallLogEntry[]): StrategyResult["calls"] {
 
 const changeCallsOf = (calls: readonly CallLogEntry[], t0: number): StrategyResult["changeCalls"] =>
   calls
-    .filter((c) => CHANGE_ACTIONS.has(c.action))
+    .filter(isChange)
     .map((c) => ({ atSeconds: round((c.atMs - t0) / 1000, 3), call: label(c), ...(c.code ? { code: c.code } : {}) }));
 
 /** The instance was Running before the run (the sampler's first sample) and is not at its end. */

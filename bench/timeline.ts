@@ -175,8 +175,10 @@ export function timelineSvg(t: Timeline): string {
     }
     for (const c of lane.calls) {
       const at = c.atMs - lane.startMs;
-      const failed = c.httpStatus !== 200;
-      const change = CHANGE_ACTIONS.has(c.action);
+      // A DryRun that passed (DryRunOperation) neither failed nor changed anything: drawn as a read.
+      const dryRun = c.code === "DryRunOperation";
+      const failed = c.httpStatus !== 200 && !dryRun;
+      const change = CHANGE_ACTIONS.has(c.action) && !dryRun;
       const color = c.fault ? COLOR.injected : failed ? COLOR.refused : change ? COLOR.change : COLOR.read;
       const top = y0 + L.tickTop + (change || failed ? 0 : 8);
       const width = failed || change ? 1.6 : 1;

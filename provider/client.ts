@@ -108,6 +108,13 @@ export interface EcsApi {
   tagInstance(instanceId: string, tags: Readonly<Record<string, string>>): Promise<CallResult>;
   /** `UntagResources` on one instance: removes the keys (a key it lacks is no error). */
   untagInstance(instanceId: string, keys: readonly string[]): Promise<CallResult>;
+  /**
+   * `ModifyInstanceSpec` with `DryRun=true` and no ClientToken: the API checks the request against
+   * the instance as it is now and changes nothing. Resolves when it answers `DryRunOperation` (every
+   * check passed); throws the refusal otherwise. Optional: without it the executor checks requests
+   * with its own rules only.
+   */
+  dryRunModifyInstanceSpec?(request: ModifyRequest): Promise<void>;
 }
 
 /** Thrown by {@link createEcsClient} for an endpoint it refuses. */
@@ -401,6 +408,16 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     modifyInstanceSpec: (request, clientToken) => change("ModifyInstanceSpec", modifyInstanceSpecParams(request, clientToken)),
     tagInstance: (instanceId, tags) => change("TagResources", tagResourcesParams(regionId, instanceId, tags)),
     untagInstance: (instanceId, keys) => change("UntagResources", untagResourcesParams(regionId, instanceId, keys)),
+    async dryRunModifyInstanceSpec(request) {
+      // No ClientToken: a token is bound by the real call, which must stay free to use it.
+      const { ClientToken: _token, ...params } = modifyInstanceSpecParams(request, "");
+      try {
+        await call("ModifyInstanceSpec", { ...params, DryRun: "true" });
+      } catch (e) {
+        if (e instanceof EcsApiError && e.code === "DryRunOperation") return;
+        throw e;
+      }
+    },
   };
 }
 

@@ -9,7 +9,7 @@ import type { AppliedStep, ObservedDurations } from "./executor";
 import { markerSaysStart } from "./marker";
 import type { InstanceSnapshot } from "./model";
 import type { Estimates, PlanContext } from "./plan";
-import { parseDesiredSpec, type DesiredSpec, type ParseResult, type SpecFailure, type TemporaryBandwidth } from "./schema";
+import { parseDesiredSpec, TemporaryBandwidthSchema, type DesiredSpec, type ParseResult, type SpecFailure, type TemporaryBandwidth } from "./schema";
 
 /** The placeholder Pulumi passes for values not known yet during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -78,13 +78,54 @@ export function isDown(s: InstanceSnapshot): boolean {
 
 /** The user's desired spec out of the resource's inputs (computed and connection keys removed). */
 export function specInputs(inputs: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(inputs)) {
-    if ((COMPUTED_KEYS as readonly string[]).includes(key) || (CONNECTION_KEYS as readonly string[]).includes(key)) continue;
-    if (value === undefined || value === null) continue;
-    out[key] = value;
+  // fromEntries defines own properties: an input named `__proto__` stays a key the schema refuses,
+  // where `out[key] = value` would have swapped the object's prototype and hidden it.
+  return Object.fromEntries(
+    Object.entries(inputs).filter(
+      ([key, value]) =>
+        !(COMPUTED_KEYS as readonly string[]).includes(key) &&
+        !(CONNECTION_KEYS as readonly string[]).includes(key) &&
+        value !== undefined &&
+        value !== null,
+    ),
+  );
+}
+
+/**
+ * Objects among the inputs whose prototype is not a plain object's: a deserializer that copies keys
+ * with `obj[key] = value` turns an input named `__proto__` into the object's prototype, so the key
+ * never shows among its own keys. Each is reported as the `__proto__` field where it was found.
+ */
+function prototypeFailures(value: unknown, path: readonly string[] = []): SpecFailure[] {
+  if (value === null || typeof value !== "object") return [];
+  const proto = Object.getPrototypeOf(value);
+  const own: SpecFailure[] =
+    Array.isArray(value) || proto === Object.prototype || proto === null
+      ? []
+      : [{ property: [...path, "__proto__"].join("."), reason: "unknown field __proto__: remove it (it is never a setting)" }];
+  return [...own, ...Object.entries(value).flatMap(([k, v]) => prototypeFailures(v, [...path, k]))];
+}
+
+/**
+ * The `estimates` input: an object of known estimate keys, each a number of seconds, 0 or more.
+ * Checked at `check`, so a typo or a negative value is named there rather than silently ignored.
+ */
+function estimateFailures(estimates: unknown): SpecFailure[] {
+  if (estimates === undefined || estimates === null || estimates === UNKNOWN) return [];
+  const usage = `e.g. estimates: { stopSeconds: 45, startSeconds: 45 } (keys: ${ESTIMATE_KEYS.join(", ")})`;
+  if (typeof estimates !== "object" || Array.isArray(estimates)) {
+    return [{ property: "estimates", reason: `estimates must be an object of seconds; ${usage}` }];
   }
-  return out;
+  return Object.entries(estimates).flatMap(([key, value]): SpecFailure[] => {
+    const property = `estimates.${key}`;
+    if (!(ESTIMATE_KEYS as readonly string[]).includes(key)) {
+      return [{ property, reason: `unknown estimate ${key}: remove it, or use one of ${ESTIMATE_KEYS.join(", ")}` }];
+    }
+    if (value !== UNKNOWN && (typeof value !== "number" || !Number.isFinite(value) || value < 0)) {
+      return [{ property, reason: `${property} must be a number of seconds, 0 or more; got ${JSON.stringify(value)}` }];
+    }
+    return [];
+  });
 }
 
 /** The stack's defaults under the resource's spec inputs. */
@@ -94,12 +135,14 @@ function withDefaults(spec: Record<string, unknown>, defaults: StackDefaults): R
 
 /** The validated desired spec of a resource's inputs, with the stack's defaults. */
 export function desiredOf(inputs: Record<string, unknown>, defaults: StackDefaults): ParseResult {
-  return parseDesiredSpec(withDefaults(specInputs(inputs), defaults));
+  const parsed = parseDesiredSpec(withDefaults(specInputs(inputs), defaults));
+  const shape = prototypeFailures(inputs);
+  return shape.length === 0 ? parsed : { ok: false, failures: [...shape, ...(parsed.ok ? [] : parsed.failures)] };
 }
 
 /**
- * Validation at preview: the known fields are validated, unknown ones (`UNKNOWN`) are let through.
- * `desired` is set only when every field is known and valid.
+ * Validation at preview: the known fields are validated, unknown ones (`UNKNOWN`) are let through;
+ * so are the `estimates`. `desired` is set only when every field is known and valid.
  */
 export function checkInputs(
   inputs: Record<string, unknown>,
@@ -109,7 +152,11 @@ export function checkInputs(
   const unknownFields = Object.keys(raw).filter((k) => isUnknown(raw[k]));
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => !unknownFields.includes(k)));
   const parsed = parseDesiredSpec(withDefaults({ instanceId: "i-unknown", regionId: "xx-unknown", ...known }, defaults));
-  const failures = parsed.ok ? [] : parsed.failures.filter((f) => !unknownFields.some((u) => f.property === u || f.property.startsWith(u + ".")));
+  const failures = [
+    ...prototypeFailures(inputs),
+    ...(parsed.ok ? [] : parsed.failures.filter((f) => !unknownFields.some((u) => f.property === u || f.property.startsWith(u + ".")))),
+    ...estimateFailures(inputs.estimates),
+  ];
   const complete = failures.length === 0 && unknownFields.length === 0 && parsed.ok;
   return { failures, unknownFields, ...(complete ? { desired: parsed.value } : {}) };
 }
@@ -144,6 +191,8 @@ export function recordedInOutputs(olds: Record<string, unknown>): Recorded {
 /**
  * What `check` can infer from old *inputs* only (it never sees outputs): a window or a type already
  * asked for by the last recorded apply is taken as applied; `diff` and `update` use the exact record.
+ * An old window is passed on even when the new one differs: the planner decides whether they are
+ * the same (two begun windows with one end and bandwidth are, see `sameTemporary`).
  */
 export function recordedInOldInputs(
   olds: Record<string, unknown>,
@@ -154,10 +203,15 @@ export function recordedInOldInputs(
   const sameAsBefore = (key: string) => olds[key] !== undefined && isDeepStrictEqual(olds[key], news[key]);
   const startAgain = shouldStart(olds[EXPECTED_STATUS_KEY], false, actual);
   return {
-    appliedTemporaryBandwidth: sameAsBefore("temporaryBandwidth") ? desired.temporaryBandwidth : undefined,
+    appliedTemporaryBandwidth: sameAsBefore("temporaryBandwidth") ? desired.temporaryBandwidth : oldWindow(olds.temporaryBandwidth),
     pendingInstanceType: sameAsBefore("instanceType") && actual.status === "Stopped" && !startAgain ? desired.instanceType : undefined,
     stoppedByEngine: false,
   };
+}
+
+function oldWindow(value: unknown): TemporaryBandwidth | undefined {
+  const parsed = TemporaryBandwidthSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /**

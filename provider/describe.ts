@@ -41,8 +41,10 @@ export function describeStep(step: Step): string {
       ];
       return `ModifyInstanceSpec ${parts.join(", ")} (${step.whileStatus.toLowerCase()})`;
     }
-    case "modifyTemporaryBandwidth":
-      return `ModifyInstanceSpec Temporary.InternetMaxBandwidthOut ${step.out} from ${step.startTime} to ${step.endTime} (${step.whileStatus.toLowerCase()})`;
+    case "modifyTemporaryBandwidth": {
+      const from = step.begun ? `now (the window began at ${step.startTime})` : step.startTime;
+      return `ModifyInstanceSpec Temporary.InternetMaxBandwidthOut ${step.out} from ${from} to ${step.endTime} (${step.whileStatus.toLowerCase()})`;
+    }
   }
 }
 

@@ -37,7 +37,9 @@ export {
   type Change,
   type Refusal,
   type RefusalCode,
+  stepRefusals,
 } from "./plan";
+export { atSendTime, requestRefusals, windowRefusals, isoSeconds, MAX_WINDOW_AHEAD_DAYS } from "./rules";
 export {
   apply,
   readWithRetry,

@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { InstanceSnapshot, InstanceStatus } from "./model";
+import { requestRefusals, windowRefusals } from "./rules";
 import { temporaryIsUpgrade, type DesiredSpec, type TemporaryBandwidth } from "./schema";
 
 /** Duration estimates the planner orders steps by (the cooldown comes from the desired spec). */
@@ -106,12 +107,18 @@ export interface ModifyBandwidthStep extends ModifyBase {
   readonly out?: Change;
   readonly in?: Change;
 }
-/** ModifyInstanceSpec with Temporary.StartTime/EndTime/InternetMaxBandwidthOut. */
+/**
+ * ModifyInstanceSpec with Temporary.StartTime/EndTime/InternetMaxBandwidthOut. A window that has
+ * begun by the time the call is sent starts then, to its end (see `atSendTime` in rules.ts).
+ */
 export interface ModifyTemporaryBandwidthStep extends ModifyBase {
   readonly kind: "modifyTemporaryBandwidth";
+  /** The desired start. */
   readonly startTime: string;
   readonly endTime: string;
   readonly out: number;
+  /** The window had begun when the plan was made: the call starts it when it is sent. */
+  readonly begun?: true;
 }
 /** A spec change step. */
 export type ModifyStep = ModifyTypeStep | ModifyBandwidthStep | ModifyTemporaryBandwidthStep;
@@ -131,7 +138,11 @@ export type RefusalCode =
   | "NotSettled"
   | "RegionMismatch"
   | "TemporaryWindowPast"
+  | "TemporaryWindowTooFar"
+  | "TemporaryWindowEndsFirst"
   | "TemporaryNotUpgrade"
+  | "InvalidRequest"
+  | "DryRunRefused"
   | "MarkerRefused";
 
 /** A change that cannot work, found before anything is touched. */
@@ -162,11 +173,17 @@ type Item =
   | { readonly kind: "bandwidth"; readonly step: Omit<ModifyBandwidthStep, keyof ModifyBase> }
   | { readonly kind: "temporary"; readonly step: Omit<ModifyTemporaryBandwidthStep, keyof ModifyBase> };
 
-/** Same window and bandwidth. */
-export function sameTemporary(a: TemporaryBandwidth | undefined, b: TemporaryBandwidth | undefined): boolean {
+/**
+ * Same window and bandwidth. With `nowMs`, two windows with the same end and bandwidth that have
+ * both begun count as the same: a window sent after its start is sent starting then (see
+ * `atSendTime`), so the one recorded as applied starts later than the desired one, and sending it
+ * again would change nothing but cost a cooldown. This is what keeps a re-run a no-op.
+ */
+export function sameTemporary(a: TemporaryBandwidth | undefined, b: TemporaryBandwidth | undefined, nowMs?: number): boolean {
   if (!a || !b) return a === b;
+  const bothBegun = nowMs !== undefined && Date.parse(a.startTime) <= nowMs && Date.parse(b.startTime) <= nowMs;
   return (
-    Date.parse(a.startTime) === Date.parse(b.startTime) &&
+    (bothBegun || Date.parse(a.startTime) === Date.parse(b.startTime)) &&
     Date.parse(a.endTime) === Date.parse(b.endTime) &&
     a.internetMaxBandwidthOut === b.internetMaxBandwidthOut
   );
@@ -219,7 +236,7 @@ function itemsToChange(actual: InstanceSnapshot, desired: DesiredSpec, ctx: Plan
       : undefined;
   if (out || inn) items.push({ kind: "bandwidth", step: { kind: "modifyBandwidth", ...(out ? { out } : {}), ...(inn ? { in: inn } : {}) } });
   const temp = desired.temporaryBandwidth;
-  if (temp && !sameTemporary(temp, ctx.appliedTemporaryBandwidth)) {
+  if (temp && !sameTemporary(temp, ctx.appliedTemporaryBandwidth, ctx.now.getTime())) {
     items.push({
       kind: "temporary",
       step: { kind: "modifyTemporaryBandwidth", startTime: temp.startTime, endTime: temp.endTime, out: temp.internetMaxBandwidthOut },
@@ -316,13 +333,7 @@ function refusalsFor(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanCo
   }
   if (temporary) {
     const t = temporary.step;
-    if (Date.parse(t.endTime) <= ctx.now.getTime()) {
-      r.push({
-        code: "TemporaryWindowPast",
-        field: "temporaryBandwidth.endTime",
-        message: `temporaryBandwidth ends at ${t.endTime}, which has passed; set a window that ends in the future, or remove temporaryBandwidth`,
-      });
-    }
+    r.push(...windowRefusals({ startTime: t.startTime, endTime: t.endTime, internetMaxBandwidthOut: t.out }, ctx.now.getTime()));
     const baseOut = desired.internetMaxBandwidthOut ?? actual.internetMaxBandwidthOut;
     if (!temporaryIsUpgrade(t.out, baseOut)) {
       r.push({
@@ -400,8 +411,12 @@ function simulate(
   const modify = (item: Item) => {
     wait(cooldownEnd, 0);
     const base = { ...item.step };
+    // Whether the window has begun is not part of the token: the same desired window gets the same
+    // token whenever it is planned (the start actually sent is settled at send time, atSendTime).
+    const begun = item.kind === "temporary" && Date.parse(item.step.startTime) <= ctx.now.getTime();
     steps.push({
       ...base,
+      ...(begun ? { begun: true } : {}),
       clientToken: clientTokenFor(actual.instanceId, base, ctx.lastChangeAt),
       whileStatus: status,
       expectedSeconds: M,
@@ -446,7 +461,8 @@ function permutations<T>(xs: readonly T[]): T[][] {
  * Order: every order of the (at most three) items is laid out on the timeline and the one with the
  * least downtime, then the least total time, wins; ties go to the first in canonical order
  * (type, bandwidth, temporary). An order that sends the temporary window while the outbound bandwidth
- * is not yet below it is infeasible and skipped.
+ * is not yet below it is infeasible and skipped, and so is one whose requests break a rule of
+ * rules.ts (a window reached only after it has ended); with no order left, the plan is refused.
  *
  * Why this beats a fixed "bandwidth first" or "type first" rule: downtime is stop + modify + start
  * (S+M+T) in every order, and every order sits through the same n−1 cooldowns, so orders differ only
@@ -475,13 +491,38 @@ export function plan(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanCo
   }
   const est = { ...DEFAULT_ESTIMATES, ...ctx.estimates };
   let best: Simulated | undefined;
+  let firstRefused: Refusal[] | undefined;
   for (const order of permutations(items)) {
     const s = simulate(order, actual, desired, ctx, est);
     if (!s) continue;
+    // An order whose requests break a rule (a window reached only after it ends) is skipped for one that does not.
+    const broken = stepRefusals(s.steps, ctx.now.getTime());
+    if (broken.length > 0) {
+      firstRefused ??= broken;
+      continue;
+    }
     if (!best || s.downtime < best.downtime - 1e-9 || (Math.abs(s.downtime - best.downtime) <= 1e-9 && s.duration < best.duration - 1e-9)) {
       best = s;
     }
   }
-  const b = best!;
+  if (!best) return { kind: "refused", refusals: firstRefused! };
+  const b = best;
   return { kind: "ok", steps: b.steps, expectedDowntimeSeconds: b.downtime, expectedDurationSeconds: b.duration, stopsInstance: b.stops };
+}
+
+/**
+ * The request rules (rules.ts) of every spec change of a plan's steps, each as it would be sent at
+ * its expected time from `nowMs`: the planner refuses a plan that breaks one, and the executor
+ * checks them again right before the plan's first change.
+ */
+export function stepRefusals(steps: readonly Step[], nowMs: number): Refusal[] {
+  let atMs = nowMs;
+  const r: Refusal[] = [];
+  for (const step of steps) {
+    if (step.kind === "modifyType" || step.kind === "modifyBandwidth" || step.kind === "modifyTemporaryBandwidth") {
+      r.push(...requestRefusals(step, atMs, nowMs));
+    }
+    atMs += step.expectedSeconds * 1000;
+  }
+  return r;
 }

@@ -31,11 +31,14 @@ const provider: pulumi.dynamic.ResourceProvider = {
   },
 };
 
-/** A temporary public bandwidth upgrade window. */
+/**
+ * A temporary public bandwidth upgrade window. One that has already begun when it is applied is
+ * applied from then to its end; one that ends more than 365 days ahead is refused.
+ */
 export interface TemporaryBandwidthArgs {
   /** Start of the window, ISO 8601 UTC `yyyy-MM-ddTHH:mm:ssZ`. */
   startTime: pulumi.Input<string>;
-  /** End of the window, same format, after `startTime`. */
+  /** End of the window, same format, after `startTime`, and within 365 days. */
   endTime: pulumi.Input<string>;
   /** Outbound bandwidth during the window, Mbit/s. */
   internetMaxBandwidthOut: pulumi.Input<number>;
@@ -72,6 +75,7 @@ export interface InstanceSpecArgs {
    * Alibaba Cloud), and how much of a stop may overlap the end of a cooldown (`stopLeadSeconds`,
    * default 15: the short end of stop times, since a stop that ends before the cooldown leaves the
    * instance stopped, waiting). Only the plan's estimates and the timing of the stop use them.
+   * Each is a number of seconds, 0 or more; another key or value fails the preview.
    */
   estimates?: pulumi.Input<{ stopSeconds?: pulumi.Input<number>; startSeconds?: pulumi.Input<number>; stopLeadSeconds?: pulumi.Input<number> }>;
   /** The ECS endpoint, e.g. `https://ecs.cn-hangzhou.aliyuncs.com` (default) or a simulator's `http://127.0.0.1:PORT`. */

@@ -162,9 +162,13 @@ export function parseDesiredSpec(input: unknown): ParseResult {
   if (r.success) return { ok: true, value: r.data };
   return {
     ok: false,
-    failures: r.error.issues.map((i) => ({
-      property: i.path.map(String).join("."),
-      reason: i.code === "unrecognized_keys" ? `unknown field(s) ${i.keys.join(", ")}: remove them (check the spelling)` : i.message,
-    })),
+    failures: r.error.issues.flatMap((i) => {
+      const at = i.path.map(String);
+      // One failure per unknown key, on the key itself: Pulumi shows `property` as the field at fault.
+      if (i.code === "unrecognized_keys") {
+        return i.keys.map((key) => ({ property: [...at, key].join("."), reason: `unknown field ${key}: remove it (check the spelling)` }));
+      }
+      return [{ property: at.join("."), reason: i.message }];
+    }),
   };
 }

@@ -10,6 +10,7 @@ import type { InstanceSnapshot } from "../model";
 import { typeCatalogueFor } from "../facts";
 import { plan as makePlan, type Plan } from "../plan";
 import { withRetry } from "./retry";
+import { preflight } from "./preflight";
 import { iso, newRun, partialOf, planContextOf, type Run } from "./run";
 import { markerIsStale, markerSaysStart } from "../marker";
 import { placeMarker, removeMarker } from "./marker";
@@ -51,8 +52,10 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
       }
       if (p.steps.length === 0) break;
       run.emit({ type: "plan", lines: describePlan(p), message: describePlan(p).join("\n") });
-      if (p.stopsInstance) await placeMarker(run);
       try {
+        // Every spec change checked before the first step: a request the API would refuse stops the run here.
+        await preflight(run, p);
+        if (p.stopsInstance) await placeMarker(run);
         await runPlan(run, p);
       } catch (e) {
         if (!(e instanceof Replan) || round >= MAX_REPLANS) throw e instanceof Replan ? (e.cause ?? e) : e;

@@ -7,6 +7,7 @@ import { describeStep } from "../describe";
 import type { InstanceSnapshot } from "../model";
 import { temporaryActive, type ModifyStep, type Plan, type Step } from "../plan";
 import { removeMarker } from "./marker";
+import { atSendTime } from "../rules";
 import { withRetry } from "./retry";
 import { cooldownEndMs, iso, type CallOptions, type Run } from "./run";
 import { isEcsApiError, TRANSPORT_CODES } from "../errors";
@@ -52,10 +53,12 @@ function shows(run: Run, step: ModifyStep, s: InstanceSnapshot): boolean {
 }
 
 /** One ModifyInstanceSpec step: after the cooldown, with its ClientToken; never resent once it shows. */
-export async function runModify(run: Run, step: ModifyStep, index: number): Promise<void> {
+export async function runModify(run: Run, planned: ModifyStep, index: number): Promise<void> {
   const st = run.state;
   const end = cooldownEndMs(run);
   if (end !== undefined) await waitUntil(run, end);
+  // Settled once, before the first attempt: a window that has begun by now is sent from now.
+  const step = atSendTime(planned, run.clock.now());
   const startedAt = run.clock.now();
   const request = requestOf(run.desired.instanceId, step);
   let already = false;

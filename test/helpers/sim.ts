@@ -183,11 +183,11 @@ export function simInstance(sim: RunningSimulator, instanceId: string): SimInsta
 /**
  * The calls that change `instanceId` (ModifyInstanceSpec, StopInstance, StartInstance), in order, as
  * `Action(items)`: the parameter names that carry the change (sorted), `StoppedMode=…` for a stop,
- * and the error code of a refused call.
+ * and the error code of a refused call. A DryRun changes nothing and is left out.
  */
 export function changeCalls(calls: readonly CallLogEntry[], instanceId: string): string[] {
   return calls
-    .filter((c) => ["ModifyInstanceSpec", "StopInstance", "StartInstance"].includes(c.action) && c.params.InstanceId === instanceId)
+    .filter((c) => ["ModifyInstanceSpec", "StopInstance", "StartInstance"].includes(c.action) && c.params.InstanceId === instanceId && c.params.DryRun !== "true")
     .map((c) => {
       const items = Object.keys(c.params)
         .filter((k) => !["InstanceId", "ClientToken", "RegionId", "ForceStop", "Async"].includes(k))
@@ -195,6 +195,11 @@ export function changeCalls(calls: readonly CallLogEntry[], instanceId: string):
         .map((k) => (k === "StoppedMode" ? `${k}=${c.params[k]}` : k));
       return `${c.action}(${items.join(",")})${c.code ? " " + c.code : ""}`;
     });
+}
+
+/** The calls refused by the API; a DryRun that passed answers `DryRunOperation`, which is no refusal. */
+export function refusedCalls(calls: readonly CallLogEntry[]): CallLogEntry[] {
+  return calls.filter((c) => c.code !== undefined && c.code !== "DryRunOperation");
 }
 
 /** The environment that points a Pulumi program's InstanceSpec resources at `sim`, with its keys. */

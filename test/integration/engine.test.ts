@@ -65,7 +65,8 @@ describe("engine against the simulator (real pop-core client)", function () {
     await sim.close();
   });
 
-  const mutating = (calls: CallLogEntry[]) => calls.filter((c) => MUTATING.has(c.action));
+  /** Calls that change something (a DryRun changes nothing). */
+  const mutating = (calls: CallLogEntry[]) => calls.filter((c) => MUTATING.has(c.action) && c.params.DryRun !== "true");
   const item = (c: CallLogEntry) =>
     c.action !== "ModifyInstanceSpec"
       ? c.action
@@ -108,6 +109,30 @@ describe("engine against the simulator (real pop-core client)", function () {
     );
   });
 
+  it("a window that began an hour ago: every change lands, the window from when it is sent to its end; a re-run is a no-op", async () => {
+    // GIVEN i-demo-web-01 and a window that began an hour ago and ends in an hour
+    const s = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const begun = { startTime: s(Date.now() - 3600_000), endTime: s(Date.now() + 3600_000), internetMaxBandwidthOut: 50 };
+    const spec = { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20, temporaryBandwidth: begun };
+    // WHEN applied
+    const r = await run(spec);
+    // THEN all of it went through, nothing refused, the window last
+    const calls = sim.calls();
+    assert.deepEqual(calls.filter((c) => c.code !== undefined).map((c) => `${c.action} ${c.code}`), []);
+    assert.deepEqual(mutating(calls).map(item), ["bw 20/undefined", "StopInstance", "type ecs.g6.xlarge", "StartInstance", "temp 50"]);
+    // AND the window was sent starting when it was sent (to the second), to the end asked for
+    const temp = mutating(calls).at(-1)!;
+    assert.equal(temp.params["Temporary.StartTime"], s(temp.atMs));
+    assert.equal(temp.params["Temporary.EndTime"], begun.endTime);
+    assert.deepEqual(r.appliedTemporaryBandwidth, { ...begun, startTime: temp.params["Temporary.StartTime"] });
+    assert.equal(sim.getState().instances.find((i) => i.instanceId === "i-demo-web-01")!.temporaryBandwidth?.endTime, begun.endTime);
+    // WHEN run again with what it recorded THEN nothing is sent
+    sim.clearCalls();
+    const again = await run(spec, { lastChangeAt: r.lastChangeAt, appliedTemporaryBandwidth: r.appliedTemporaryBandwidth });
+    assert.deepEqual(again.steps, []);
+    assert.deepEqual(mutating(sim.calls()), []);
+  });
+
   it("a Stopped instance stays Stopped; the type shows at its next start", async () => {
     const r = await run({ instanceId: "i-demo-batch-01", instanceType: "ecs.g6.2xlarge", internetMaxBandwidthOut: 10 });
     assert.deepEqual(mutating(sim.calls()).map(item), ["type ecs.g6.2xlarge", "bw 10/undefined"]);
@@ -145,6 +170,40 @@ describe("engine against the simulator (real pop-core client)", function () {
       assert.deepEqual(mutating(sim.calls()), []);
     });
   }
+
+  it("a later step the API would refuse is refused before the first change: no StopInstance, no ModifyInstanceSpec sent", async () => {
+    // GIVEN i-demo-web-01 with an internet charge type the API takes no bandwidth change for
+    const state = sim.getState();
+    state.instances.find((i) => i.instanceId === "i-demo-web-01")!.internetChargeType = "PayByHour";
+    sim.setState(state);
+    // WHEN its type and its bandwidth are to change (plan: stop, type, start, cooldown, bandwidth)
+    const e = await run({ instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 }).then(
+      () => assert.fail("expected a refusal"),
+      (x: unknown) => x,
+    );
+    // THEN refused on the bandwidth, from the API's DryRun
+    assert.ok(e instanceof ApplyError, String(e));
+    assert.equal(e.code, "Refused");
+    assert.deepEqual(e.refusals!.map((r) => [r.code, r.field]), [["DryRunRefused", "internetMaxBandwidthOut"]]);
+    assert.match(e.message, /InvalidInternetChargeType\.ValueNotSupported/);
+    // AND the one ModifyInstanceSpec sent was that DryRun, without a ClientToken; nothing was stopped or changed
+    const calls = sim.calls();
+    assert.deepEqual(mutating(calls), []);
+    const dry = calls.filter((c) => c.action === "ModifyInstanceSpec");
+    assert.deepEqual(dry.map((c) => [c.params, c.httpStatus, c.code]), [
+      [{ DryRun: "true", InstanceId: "i-demo-web-01", InternetMaxBandwidthOut: "20" }, 400, "InvalidInternetChargeType.ValueNotSupported"],
+    ]);
+    const live = await api.describeInstance("i-demo-web-01");
+    assert.deepEqual([live!.status, live!.instanceType, live!.internetMaxBandwidthOut], ["Running", "ecs.g6.large", 5]);
+  });
+
+  it("a DryRun that passes is answered DryRunOperation, and the plan then runs", async () => {
+    const r = await run({ instanceId: "i-demo-batch-01", instanceType: "ecs.g6.2xlarge", internetMaxBandwidthOut: 10 });
+    const dry = sim.calls().filter((c) => c.action === "ModifyInstanceSpec" && c.params.DryRun === "true");
+    assert.deepEqual(dry.map((c) => [c.params.InternetMaxBandwidthOut, c.code]), [["10", "DryRunOperation"]]);
+    assert.ok(dry[0]!.seq < sim.calls().find((c) => c.action === "ModifyInstanceSpec" && c.params.DryRun === undefined)!.seq, "before the first change");
+    assert.equal(r.after.internetMaxBandwidthOut, 10);
+  });
 
   it("a lost ModifyInstanceSpec answer: the change is not sent again", async () => {
     sim.addFault({ action: "ModifyInstanceSpec", kind: "lostResponse" });

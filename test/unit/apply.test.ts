@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { apply, ApplyError, retryDelayMs, RETRY_POLICIES, type ApplyOptions, type ProgressEvent } from "../../provider/executor";
 import { nextPollAtMs } from "../../provider/executor/timing";
+import { dryRunTargets } from "../../provider/executor/preflight";
 import type { EcsApi, ModifyRequest } from "../../provider/client";
 import { modifyInstanceSpecParams, startInstanceParams, stopInstanceParams } from "../../provider/client";
 import { EcsApiError, TRANSPORT_CODES } from "../../provider/errors";
@@ -80,9 +81,10 @@ class FakeEcs implements EcsApi {
   private err(action: string, code: string, httpStatus = 400): EcsApiError {
     return new EcsApiError({ action, code, message: "scripted", httpStatus, requestId: `REQ-ERR-${++this.n}` });
   }
-  private record(action: string, params: Record<string, string>) {
+  /** Logs the call; a scripted fault hits it by `faultKey` (`DryRun` for a DryRun, which is logged as ModifyInstanceSpec). */
+  private record(action: string, params: Record<string, string>, faultKey = action) {
     this.log.push({ action, at: this.clock.now(), params });
-    const f = this.fault(action);
+    const f = this.fault(faultKey);
     if (f?.kind === "error") throw this.err(action, f.code, f.httpStatus);
     return f;
   }
@@ -164,6 +166,12 @@ class FakeEcs implements EcsApi {
       Number(params.InternetMaxBandwidthOut !== undefined || params.InternetMaxBandwidthIn !== undefined) +
       Number(params["Temporary.StartTime"] !== undefined);
     if (items !== 1) throw this.err("ModifyInstanceSpec", "InvalidParameter.Mismatch");
+    if (params["Temporary.StartTime"] !== undefined) {
+      // As the simulator: a start at most 5 minutes in the past, an end after the start.
+      const start = Date.parse(params["Temporary.StartTime"]);
+      if (start < this.clock.now() - 300_000) throw this.err("ModifyInstanceSpec", "InvalidTemporary.StartTime");
+      if (Date.parse(params["Temporary.EndTime"]!) <= start) throw this.err("ModifyInstanceSpec", "InvalidTemporary.EndTime");
+    }
     if (this.lastChange !== undefined && this.clock.now() - this.lastChange < C) throw this.err("ModifyInstanceSpec", "Throttling");
     if (params.InstanceType !== undefined) {
       if (this.inst.status !== "Stopped") throw this.err("ModifyInstanceSpec", "InvalidInstanceStatus.NotStopped");
@@ -177,7 +185,20 @@ class FakeEcs implements EcsApi {
     return { requestId: `REQ-${++this.n}`, sent: params };
   }
 
-  /** The log as `Action` / `Action(item)` strings, reads collapsed to `D`. */
+  /** ModifyInstanceSpec with DryRun=true, judged in the simulator's order: parameters, cooldown, the item's status. */
+  async dryRunModifyInstanceSpec(request: ModifyRequest) {
+    const { ClientToken: _token, ...params } = modifyInstanceSpecParams(request, "");
+    this.record("ModifyInstanceSpec", { ...params, DryRun: "true" }, "DryRun");
+    this.advance();
+    if (params["Temporary.StartTime"] !== undefined && Date.parse(params["Temporary.StartTime"]) < this.clock.now() - 300_000) {
+      throw this.err("ModifyInstanceSpec", "InvalidTemporary.StartTime");
+    }
+    if (this.lastChange !== undefined && this.clock.now() - this.lastChange < C) throw this.err("ModifyInstanceSpec", "Throttling");
+    if (params.InstanceType !== undefined && this.inst.status !== "Stopped") throw this.err("ModifyInstanceSpec", "InvalidInstanceStatus.NotStopped");
+    // DryRunOperation: every check passed (the client resolves on it).
+  }
+
+  /** The log as `Action` / `Action(item)` strings (`DryRun(item)` for a DryRun), reads collapsed to `D`. */
   calls(): string[] {
     return this.log.map((c) => {
       if (c.action === "DescribeInstances") return "D";
@@ -185,9 +206,10 @@ class FakeEcs implements EcsApi {
       if (c.action === "UntagResources") return "Untag";
       if (c.action !== "ModifyInstanceSpec") return c.action;
       const p = c.params;
-      if (p.InstanceType) return `Modify(type ${p.InstanceType})`;
-      if (p["Temporary.StartTime"]) return `Modify(temp ${p["Temporary.InternetMaxBandwidthOut"]})`;
-      return `Modify(bw${p.InternetMaxBandwidthOut ? ` out ${p.InternetMaxBandwidthOut}` : ""}${p.InternetMaxBandwidthIn ? ` in ${p.InternetMaxBandwidthIn}` : ""})`;
+      const call = p.DryRun === "true" ? "DryRun" : "Modify";
+      if (p.InstanceType) return `${call}(type ${p.InstanceType})`;
+      if (p["Temporary.StartTime"]) return `${call}(temp ${p["Temporary.InternetMaxBandwidthOut"]})`;
+      return `${call}(bw${p.InternetMaxBandwidthOut ? ` out ${p.InternetMaxBandwidthOut}` : ""}${p.InternetMaxBandwidthIn ? ` in ${p.InternetMaxBandwidthIn}` : ""})`;
     });
   }
 }
@@ -281,6 +303,7 @@ describe("apply: call sequences and waits", () => {
     assert.deepEqual(ecs.calls(), [
       "D", // live state
       "DescribeResourcesModification", // the type is offered
+      "DryRun(bw out 20 in 150)", // the last change, checked by the API before the first
       "Tag", // the restore marker, before the plan's first step
       "StopInstance",
       "D", "D", "D", "D", "D", "D", "D", // Stopping… probes at +5…+25 s, then +28.5 s; Stopped seen at +30 s, when it ends
@@ -293,7 +316,7 @@ describe("apply: call sequences and waits", () => {
     ]);
     // Each transition is seen the moment it ends; then the rest of the cooldown: 300 − 30 (start) = 270 s.
     assert.deepEqual(clock.sleeps, [...TRANSITION_POLLS, ...TRANSITION_POLLS, 270_000]);
-    const modify = ecs.log.filter((c) => c.action === "ModifyInstanceSpec");
+    const modify = ecs.log.filter((c) => c.action === "ModifyInstanceSpec" && c.params.DryRun === undefined);
     assert.equal(modify[1]!.at - modify[0]!.at, C);
     // The instance was down from the stop to the end of the start only.
     const stopAt = ecs.log.find((c) => c.action === "StopInstance")!.at;
@@ -331,10 +354,46 @@ describe("apply: call sequences and waits", () => {
     assert.deepEqual(r.appliedTemporaryBandwidth, temp.temporaryBandwidth);
   });
 
+  it("a window that began an hour ago: sent from the moment it is sent, to its end; a re-run is a no-op", async () => {
+    // GIVEN type + bandwidth + a window that began an hour before the apply and ends in two hours
+    const { ecs, run } = setup();
+    const window = { startTime: "2029-12-31T23:00:00Z", endTime: "2030-01-01T02:00:00Z", internetMaxBandwidthOut: 50 };
+    // WHEN applied
+    const r = await run({ ...TYPE, ...BW, temporaryBandwidth: window });
+    // THEN every change went through, the window last, ten minutes in (two cooldowns), starting then
+    assert.deepEqual(
+      ecs.calls().filter((c) => c !== "D"),
+      ["DescribeResourcesModification", "Tag", "Modify(bw out 20 in 150)", "StopInstance", "Modify(type ecs.g6.xlarge)", "StartInstance", "Untag", "Modify(temp 50)"],
+    );
+    const sent = ecs.log.filter((c) => c.action === "ModifyInstanceSpec")[2]!;
+    assert.equal(sent.at, T0 + 2 * C);
+    assert.equal(sent.params["Temporary.StartTime"], "2030-01-01T00:10:00Z");
+    assert.equal(sent.params["Temporary.EndTime"], window.endTime);
+    // AND its token is not the planned one (that names the desired start), and the step records what was sent
+    const planned = r.plan.kind === "ok" ? r.plan.steps.find((s) => s.kind === "modifyTemporaryBandwidth") : undefined;
+    assert.ok(planned && planned.kind === "modifyTemporaryBandwidth" && planned.begun === true);
+    assert.notEqual(sent.params.ClientToken, planned.clientToken);
+    assert.equal(r.steps.find((s) => s.kind === "modifyTemporaryBandwidth")!.clientToken, sent.params.ClientToken);
+    assert.deepEqual(r.appliedTemporaryBandwidth, { ...window, startTime: "2030-01-01T00:10:00Z" });
+    // WHEN run again with what it recorded THEN nothing is sent: the recorded window matches the desired one
+    ecs.log = [];
+    const again = await run(
+      { ...TYPE, ...BW, temporaryBandwidth: window },
+      { lastChangeAt: r.lastChangeAt, appliedTemporaryBandwidth: r.appliedTemporaryBandwidth },
+    );
+    assert.deepEqual(ecs.calls(), ["D"]);
+    assert.deepEqual(again.steps, []);
+  });
+
   it("a Stopped instance stays Stopped: no StopInstance/StartInstance; the type is reported pending", async () => {
     const { ecs, run } = setup({ status: "Stopped" });
     const r = await run({ ...TYPE, ...BW });
-    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "Modify(type ecs.g6.xlarge)", "Modify(bw out 20 in 150)"]);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), [
+      "DescribeResourcesModification",
+      "DryRun(bw out 20 in 150)",
+      "Modify(type ecs.g6.xlarge)",
+      "Modify(bw out 20 in 150)",
+    ]);
     assert.equal(r.after.status, "Stopped");
     assert.equal(r.pendingInstanceType, "ecs.g6.xlarge");
   });
@@ -551,6 +610,91 @@ describe("apply: scripted faults", () => {
   });
 });
 
+describe("apply: every spec change checked before the first change", () => {
+  it("a later step the API would refuse is refused before the stop: nothing stopped, nothing changed", async () => {
+    // GIVEN type + bandwidth on a Running instance, and an API that refuses this instance's bandwidth change
+    const { ecs, run } = setup();
+    ecs.faults = [{ action: "DryRun", kind: "error", code: "InvalidInternetChargeType.ValueNotSupported" }];
+    // WHEN applied
+    const e = await rejects(run({ ...TYPE, ...BW }));
+    // THEN refused on the bandwidth field, after the reads and the one DryRun: no StopInstance, no ModifyInstanceSpec
+    assert.equal(e.code, "Refused");
+    assert.deepEqual(e.refusals!.map((r) => [r.code, r.field]), [["DryRunRefused", "internetMaxBandwidthOut"]]);
+    assert.match(e.message, /^refused before any change, nothing was changed:\nrefused \(DryRunRefused, internetMaxBandwidthOut\): step 5 \(ModifyInstanceSpec InternetMaxBandwidthOut 5 → 20, InternetMaxBandwidthIn 100 → 150 \(running\)\) would be refused: ModifyInstanceSpec failed: InvalidInternetChargeType\.ValueNotSupported/);
+    assert.deepEqual(ecs.calls(), ["D", "DescribeResourcesModification", "DryRun(bw out 20 in 150)"]);
+    assert.deepEqual(e.partial.steps, []);
+    assert.equal(e.restarted, false);
+    assert.equal(ecs.inst.status, "Running");
+    assert.equal(ecs.lastChange, undefined);
+  });
+
+  it("which steps get a DryRun: a change after a stop or a change, that the API can judge before the steps ahead of it", () => {
+    const token = { clientToken: "ecsspec-t", expectedSeconds: 5 };
+    const bw = (whileStatus: "Running" | "Stopped", out?: number) =>
+      ({ ...token, kind: "modifyBandwidth", whileStatus, ...(out !== undefined ? { out: { from: 5, to: out } } : { in: { from: 100, to: 150 } }) }) as const;
+    const type = (whileStatus: "Running" | "Stopped") => ({ ...token, kind: "modifyType", from: "ecs.g6.large", instanceType: "ecs.g6.xlarge", whileStatus }) as const;
+    const temp = { ...token, kind: "modifyTemporaryBandwidth", startTime: "2030-01-02T00:00:00Z", endTime: "2030-01-02T06:00:00Z", out: 50, whileStatus: "Running" } as const;
+    const wait = { kind: "waitCooldown", leadSeconds: 0, expectedSeconds: 300 } as const;
+    const stop = { kind: "stop", stoppedMode: "KeepCharging", expectedSeconds: 30 } as const;
+    const start = { kind: "start", expectedSeconds: 30 } as const;
+    const at = (steps: Parameters<typeof dryRunTargets>[0], status: string) => dryRunTargets(steps, status).map((t) => `${t.index} ${t.step.kind}`);
+    // The first change is never worth one: its refusal leaves nothing half done
+    assert.deepEqual(at([bw("Running", 20)], "Running"), []);
+    // After a stop: the bandwidth, not the type on a running instance (the API would only say NotStopped)
+    assert.deepEqual(at([stop, type("Stopped"), start, wait, bw("Running", 20)], "Running"), ["5 modifyBandwidth"]);
+    // A type change on an instance that is Stopped now is judged
+    assert.deepEqual(at([bw("Stopped", 20), wait, type("Stopped")], "Stopped"), ["3 modifyType"]);
+    // A window after a change of the outbound bandwidth is not (the API judges it against the bandwidth in force); after inbound only, it is
+    assert.deepEqual(at([bw("Running", 20), wait, temp], "Running"), []);
+    assert.deepEqual(at([bw("Running"), wait, temp], "Running"), ["3 modifyTemporaryBandwidth"]);
+    // A start that ends downtime is not a change that could be left half done
+    assert.deepEqual(at([start, bw("Running", 20)], "Stopped"), []);
+  });
+
+  it("a DryRun answered with a transient error is asked again, then the plan runs", async () => {
+    const { ecs, clock, run } = setup();
+    ecs.faults = [{ action: "DryRun", kind: "error", code: "InternalError", httpStatus: 500 }];
+    await run({ ...TYPE, ...BW });
+    assert.deepEqual(ecs.calls().slice(0, 6), ["D", "DescribeResourcesModification", "DryRun(bw out 20 in 150)", "DryRun(bw out 20 in 150)", "Tag", "StopInstance"]);
+    assert.equal(clock.sleeps[0], 2000);
+  });
+
+  it("during the cooldown of an earlier change, the DryRun waits for its end (no Throttling), as the first change would", async () => {
+    // GIVEN a change 100 s ago and type + bandwidth to do
+    const { ecs, clock, run } = setup();
+    ecs.lastChange = T0 - 100_000;
+    await run({ ...TYPE, ...BW }, { lastChangeAt: new Date(T0 - 100_000) });
+    // THEN the DryRun goes out when the cooldown ends, the stop right after it: no call is refused
+    const dry = ecs.log.find((c) => c.params.DryRun === "true")!;
+    assert.equal(dry.at, T0 + 200_000);
+    assert.equal(ecs.log.find((c) => c.action === "StopInstance")!.at, T0 + 200_000);
+    assert.equal(clock.sleeps[0], 200_000);
+  });
+
+  it("an instance down after an interrupted run is started first: no wait for a DryRun, which is left out", async () => {
+    // GIVEN the last run changed the type 100 s ago and left the instance Stopped
+    const { ecs, run } = setup({ status: "Stopped", instanceType: "ecs.g6.xlarge" });
+    ecs.lastChange = T0 - 100_000;
+    // WHEN inbound bandwidth and a window are wanted (the window would be worth a DryRun)
+    await run({ ...TYPE, internetMaxBandwidthIn: 150, temporaryBandwidth: { startTime: "2030-01-02T00:00:00Z", endTime: "2030-01-02T06:00:00Z", internetMaxBandwidthOut: 50 } }, {
+      lastChangeAt: new Date(T0 - 100_000),
+      startWhenDone: true,
+    });
+    // THEN StartInstance is the first call, at once
+    assert.equal(ecs.log.find((c) => c.action !== "DescribeInstances")!.action, "StartInstance");
+    assert.equal(ecs.log.find((c) => c.action === "StartInstance")!.at, T0);
+    assert.deepEqual(ecs.calls().filter((c) => c.startsWith("DryRun")), []);
+  });
+
+  it("a plan of one change costs no DryRun", async () => {
+    for (const d of [BW, TYPE]) {
+      const { ecs, run } = setup();
+      await run(d);
+      assert.deepEqual(ecs.calls().filter((c) => c.startsWith("DryRun")), []);
+    }
+  });
+});
+
 describe("apply: abort and re-running after an interruption", () => {
   it("abort during the cooldown wait before the stop: rejects Aborted, nothing stopped", async () => {
     const { ecs, clock, run } = setup();
@@ -644,7 +788,7 @@ describe("apply: the restore marker on the instance", () => {
     assert.equal(e.code, "Refused");
     assert.deepEqual(e.refusals!.map((r) => r.code), ["MarkerRefused"]);
     assert.match(e.message, /Grant ecs:TagResources and ecs:UntagResources/);
-    assert.deepEqual(ecs.calls(), ["D", "DescribeResourcesModification", "Tag"]);
+    assert.deepEqual(ecs.calls(), ["D", "DescribeResourcesModification", "DryRun(bw out 20 in 150)", "Tag"]);
     assert.equal(ecs.inst.status, "Running");
   });
 

@@ -383,3 +383,92 @@ describe("plan: determinism, tokens and the human lines", () => {
     assert.match(r[0]!, /^refused \(PrePaid, instanceId\): instance i-web is a subscription \(PrePaid\) instance; .*ModifyPrepayInstanceSpec/);
   });
 });
+
+describe("plan: a temporary window against the clock", () => {
+  const at = (offsetSeconds: number) => new Date(NOW.getTime() + offsetSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const begunWindow = { startTime: at(-3600), endTime: at(3600), internetMaxBandwidthOut: 50 };
+
+  it("a window that has begun is planned from now to its end, and the preview says so", () => {
+    // GIVEN a window that began an hour ago and ends in an hour
+    const p = ok(plan(snapshot(), spec({ temporaryBandwidth: begunWindow }), ctx()));
+    // THEN one step, marked begun, keeping the desired times (the start sent is settled at send time)
+    const step = p.steps[0]!;
+    assert.ok(step.kind === "modifyTemporaryBandwidth");
+    assert.equal(step.begun, true);
+    assert.equal(step.startTime, "2029-12-31T23:00:00Z");
+    assert.deepEqual(describePlan(p), [
+      "1. ModifyInstanceSpec Temporary.InternetMaxBandwidthOut 50 from now (the window began at 2029-12-31T23:00:00Z) to 2030-01-01T01:00:00Z (running)",
+      "expected downtime ~0:00, expected total ~0:05",
+    ]);
+  });
+
+  it("the same desired window gets the same ClientToken before and after it began", () => {
+    const before = ok(plan(snapshot(), spec({ temporaryBandwidth: begunWindow }), ctx({ now: new Date(NOW.getTime() - 7200_000) }))).steps[0]!;
+    const after = ok(plan(snapshot(), spec({ temporaryBandwidth: begunWindow }), ctx())).steps[0]!;
+    assert.ok(before.kind === "modifyTemporaryBandwidth" && after.kind === "modifyTemporaryBandwidth");
+    assert.equal(before.begun, undefined);
+    assert.equal(after.clientToken, before.clientToken);
+  });
+
+  it("a begun window recorded as applied from when it was sent is not sent again (a re-run is a no-op)", () => {
+    // GIVEN the window was sent 10 minutes ago, when it had already begun: the record starts then
+    const applied = { ...begunWindow, startTime: at(-600) };
+    // THEN planning the same desired window again finds nothing to do
+    assert.deepEqual(ok(plan(snapshot({ internetMaxBandwidthOut: 50 }), spec({ temporaryBandwidth: begunWindow }), ctx({ appliedTemporaryBandwidth: applied }))).steps, []);
+    // AND so does any other begun start with the same end and bandwidth
+    assert.deepEqual(ok(plan(snapshot({ internetMaxBandwidthOut: 50 }), spec({ temporaryBandwidth: { ...begunWindow, startTime: at(-60) } }), ctx({ appliedTemporaryBandwidth: applied }))).steps, []);
+  });
+
+  it("but a record that has not begun, another end or another bandwidth is sent again", () => {
+    const cases = [
+      { ...begunWindow, startTime: at(600) },
+      { ...begunWindow, startTime: at(-600), endTime: at(7200) },
+      { ...begunWindow, startTime: at(-600), internetMaxBandwidthOut: 40 },
+    ];
+    for (const applied of cases) {
+      const p = ok(plan(snapshot(), spec({ temporaryBandwidth: begunWindow }), ctx({ appliedTemporaryBandwidth: applied })));
+      assert.deepEqual(shape(p.steps), ["temp 50 (Running)"], JSON.stringify(applied));
+    }
+  });
+
+  it("a window more than 365 days ahead is refused on the field at fault", () => {
+    // GIVEN a typo in the year: the whole window is ten years ahead
+    const far = plan(snapshot(), spec({ temporaryBandwidth: { startTime: "2040-01-01T00:00:00Z", endTime: "2040-01-02T00:00:00Z", internetMaxBandwidthOut: 50 } }), ctx());
+    assert.equal(far.kind, "refused");
+    assert.deepEqual(far.kind === "refused" && far.refusals, [
+      {
+        code: "TemporaryWindowTooFar",
+        field: "temporaryBandwidth.startTime",
+        message: "temporaryBandwidth.startTime (2040-01-01T00:00:00Z) is more than 365 days ahead; set a window that ends by 2031-01-01T00:00:00Z (is the year right?)",
+      },
+    ]);
+    // AND a window that starts soon but ends too far is refused on its end; one ending on the last day is fine
+    const long = plan(snapshot(), spec({ temporaryBandwidth: { startTime: at(60), endTime: "2031-01-01T00:00:01Z", internetMaxBandwidthOut: 50 } }), ctx());
+    assert.deepEqual(long.kind === "refused" && long.refusals.map((r) => [r.code, r.field]), [["TemporaryWindowTooFar", "temporaryBandwidth.endTime"]]);
+    assert.equal(plan(snapshot(), spec({ temporaryBandwidth: { startTime: at(60), endTime: "2031-01-01T00:00:00Z", internetMaxBandwidthOut: 50 } }), ctx()).kind, "ok");
+  });
+
+  it("a window that ends soon goes first when the usual order would reach it too late", () => {
+    // GIVEN a type change (which usually goes first) and a window that ends in 2 minutes
+    const p = ok(plan(snapshot(), spec({ ...TYPE, temporaryBandwidth: { startTime: at(-60), endTime: at(120), internetMaxBandwidthOut: 50 } }), ctx()));
+    // THEN the window is sent at once, and the type change waits for its cooldown
+    assert.deepEqual(shape(p.steps), ["temp 50 (Running)", "wait 270 lead 30", "stop KeepCharging", "type ecs.g6.xlarge (Stopped)", "start"]);
+  });
+
+  it("a window that would be over before the plan reaches it is refused before anything is touched", () => {
+    // GIVEN out 60 → 20 and a 50 Mbit/s window ending in 2 minutes: the window can only go after the
+    // bandwidth change and its 5-minute cooldown
+    const p = plan(snapshot({ internetMaxBandwidthOut: 60 }), spec({ internetMaxBandwidthOut: 20, temporaryBandwidth: { startTime: at(-60), endTime: at(120), internetMaxBandwidthOut: 50 } }), ctx());
+    // THEN refused on the end, with the time the plan would reach it
+    assert.equal(p.kind, "refused");
+    assert.deepEqual(p.kind === "refused" && p.refusals, [
+      {
+        code: "TemporaryWindowEndsFirst",
+        field: "temporaryBandwidth.endTime",
+        message:
+          "temporaryBandwidth ends at 2030-01-01T00:02:00Z, but this plan reaches the window only at about 2030-01-01T00:05:05Z " +
+          "(after the changes and cooldowns before it); set a later endTime, or remove temporaryBandwidth",
+      },
+    ]);
+  });
+});

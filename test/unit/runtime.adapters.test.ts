@@ -65,6 +65,43 @@ describe("runtime adapters against the simulator", function () {
     assert.ok(actions(sim).every((a) => a.startsWith("Describe")));
   });
 
+  it("check: a window that has already begun is shown from now to its end", async () => {
+    // GIVEN a 50 Mbit/s window that began an hour ago and ends in an hour
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const now = Date.now();
+    const window = { startTime: iso(now - 3600_000), endTime: iso(now + 3600_000), internetMaxBandwidthOut: 50 };
+    // WHEN checked
+    const result = await runtime.check({}, { instanceId: WEB, regionId: "cn-hangzhou", temporaryBandwidth: window });
+    // THEN no failure, and the preview says the window is sent from now, to its end
+    assert.equal(result.failures, undefined);
+    assert.deepEqual((result.inputs?.plan as string[]).slice(1), [
+      `1. ModifyInstanceSpec Temporary.InternetMaxBandwidthOut 50 from now (the window began at ${window.startTime}) to ${window.endTime} (running)`,
+      "expected downtime ~0:00, expected total ~0:05",
+    ]);
+  });
+
+  it("check: a begun window whose start moved since the last apply (same end and bandwidth) is not sent again", async () => {
+    // GIVEN the last apply asked for a window that began an hour ago, and the program now says 30 minutes ago
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const now = Date.now();
+    const old = { startTime: iso(now - 3600_000), endTime: iso(now + 3600_000), internetMaxBandwidthOut: 50 };
+    const spec = { instanceId: WEB, regionId: "cn-hangzhou", internetMaxBandwidthOut: 5 };
+    const result = await runtime.check({ ...spec, temporaryBandwidth: old }, { ...spec, temporaryBandwidth: { ...old, startTime: iso(now - 1800_000) } });
+    // THEN the preview plans nothing; a new end would be sent
+    assert.deepEqual((result.inputs?.plan as string[]).slice(1), ["no changes: the instance already matches the desired spec"]);
+    const longer = await runtime.check({ ...spec, temporaryBandwidth: old }, { ...spec, temporaryBandwidth: { ...old, endTime: iso(now + 7200_000) } });
+    assert.match((longer.inputs?.plan as string[])[1]!, /^1\. ModifyInstanceSpec Temporary\.InternetMaxBandwidthOut 50 from now \(the window began at /);
+  });
+
+  it("check: a window more than 365 days ahead fails on its start, nothing changed", async () => {
+    const window = { startTime: "2999-01-01T00:00:00Z", endTime: "2999-01-02T00:00:00Z", internetMaxBandwidthOut: 50 };
+    const result = await runtime.check({}, { instanceId: WEB, regionId: "cn-hangzhou", temporaryBandwidth: window });
+    assert.equal(result.failures?.length, 1);
+    assert.equal(result.failures?.[0]?.property, "temporaryBandwidth.startTime");
+    assert.match(result.failures![0]!.reason, /^temporaryBandwidth\.startTime \(2999-01-01T00:00:00Z\) is more than 365 days ahead; set a window that ends by \S+Z \(is the year right\?\)$/);
+    assert.ok(actions(sim).every((a) => a.startsWith("Describe")));
+  });
+
   it("check: an instance that does not exist fails on instanceId", async () => {
     const result = await runtime.check({}, { instanceId: "i-nope", regionId: "cn-hangzhou" });
     assert.deepEqual(result.failures, [

@@ -71,7 +71,15 @@ describe("schema: every failure names the field and the fix", () => {
     ["bad stoppedMode", { ...base, stoppedMode: "Stop" }, "stoppedMode", /KeepCharging or StopCharging/],
     ["negative cooldown", { ...base, cooldownSeconds: -1 }, "cooldownSeconds", /0 or more/],
     ["zero timeout", { ...base, timeoutSeconds: 0 }, "timeoutSeconds", /more than 0/],
-    ["unknown field", { ...base, bandwidth: 5 }, "", /unknown field\(s\) bandwidth: remove them/],
+    ["unknown field", { ...base, bandwidth: 5 }, "bandwidth", /^unknown field bandwidth: remove it \(check the spelling\)$/],
+    ["a field named constructor", { ...base, constructor: 1 }, "constructor", /^unknown field constructor: remove it/],
+    ["an own __proto__ key (as JSON.parse makes it)", JSON.parse(`{"instanceId":"i-abc","regionId":"cn-hangzhou","__proto__":{"x":1}}`), "__proto__", /^unknown field __proto__: remove it/],
+    [
+      "an unknown key inside temporaryBandwidth",
+      { ...base, temporaryBandwidth: JSON.parse(`{"startTime":"2030-01-01T08:00:00Z","endTime":"2030-01-01T09:00:00Z","internetMaxBandwidthOut":50,"__proto__":1}`) },
+      "temporaryBandwidth.__proto__",
+      /^unknown field __proto__: remove it/,
+    ],
   ];
   for (const [name, input, property, reason] of cases) {
     it(name, () => {
@@ -83,6 +91,12 @@ describe("schema: every failure names the field and the fix", () => {
       assert.match(f.reason, reason);
     });
   }
+
+  it("names every unknown key on its own", () => {
+    // GIVEN two unknown keys WHEN parsed THEN one failure each, on the key
+    const r = parseDesiredSpec({ ...base, bandwidth: 5, toString: "x" });
+    assert.deepEqual(!r.ok && r.failures.map((f) => f.property), ["bandwidth", "toString"]);
+  });
 
   it("reports every failure at once", () => {
     const r = parseDesiredSpec({ ...base, internetMaxBandwidthOut: 500, internetMaxBandwidthIn: 0 });

@@ -1,0 +1,111 @@
+/**
+ * Before a plan's first change, every ModifyInstanceSpec step is checked as it will be sent: by the
+ * request rules (rules.ts, which the planner applied at preview, again at this moment) and, where
+ * the API can judge it now, by a `DryRun` of the call. A step the API would refuse is then refused
+ * while nothing has been stopped or changed, not after the steps before it have been done.
+ */
+import { describeStep } from "../describe";
+import { isEcsApiError } from "../errors";
+import { stepRefusals, type ModifyStep, type Plan, type Refusal, type Step } from "../plan";
+import { atSendTime } from "../rules";
+import { withRetry } from "./retry";
+import { cooldownEndMs, partialOf, type Run } from "./run";
+import { requestOf } from "./steps";
+import { ApplyError } from "./types";
+import { waitUntil } from "./waits";
+
+const isModify = (s: Step): s is ModifyStep => s.kind === "modifyType" || s.kind === "modifyBandwidth" || s.kind === "modifyTemporaryBandwidth";
+
+/** A spec change step with its 1-based position in the plan. */
+export interface DryRunTarget {
+  readonly step: ModifyStep;
+  readonly index: number;
+}
+
+/**
+ * The steps worth a DryRun. Only a spec change that comes after a stop or another spec change: when
+ * the first change is refused, nothing is half done, so a DryRun of it would only cost a call. And
+ * only what the API can judge before the steps ahead of it have run:
+ * - a type change only on an instance that is Stopped now: on a running one the API answers
+ *   `InvalidInstanceStatus.NotStopped` before any other check, which tells nothing (the type itself
+ *   was checked against DescribeResourcesModification when the plan was made);
+ * - a temporary window only when no step before it changes the outbound bandwidth: the API judges a
+ *   window against the bandwidth in force, which that step would replace.
+ */
+export function dryRunTargets(steps: readonly Step[], status: string | undefined): DryRunTarget[] {
+  const targets: DryRunTarget[] = [];
+  let changed = false;
+  let outChanged = false;
+  steps.forEach((step, i) => {
+    if (step.kind === "stop") changed = true;
+    if (!isModify(step)) return;
+    const judgedNow =
+      step.kind === "modifyType" ? status === "Stopped" && step.whileStatus === "Stopped" : step.kind === "modifyTemporaryBandwidth" ? !outChanged : true;
+    if (changed && judgedNow) targets.push({ step, index: i + 1 });
+    changed = true;
+    if (step.kind === "modifyBandwidth" && step.out) outChanged = true;
+  });
+  return targets;
+}
+
+/** The input a step changes, for a refusal. */
+function fieldOf(step: ModifyStep): string {
+  switch (step.kind) {
+    case "modifyType":
+      return "instanceType";
+    case "modifyBandwidth":
+      return step.out ? "internetMaxBandwidthOut" : "internetMaxBandwidthIn";
+    case "modifyTemporaryBandwidth":
+      return "temporaryBandwidth";
+  }
+}
+
+function refused(run: Run, refusals: readonly Refusal[], cause?: unknown): ApplyError {
+  return new ApplyError({
+    code: "Refused",
+    message: `refused before any change, nothing was changed:\n${refusals.map((r) => `refused (${r.code}${r.field ? `, ${r.field}` : ""}): ${r.message}`).join("\n")}`,
+    refusals,
+    partial: partialOf(run),
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
+/**
+ * Check the plan's spec changes before its first step runs: the request rules for every one, then a
+ * DryRun of each {@link dryRunTargets} target (at most two calls, since a plan has at most three
+ * changes). Throws `Refused` when one would be refused; a DryRun that cannot get an answer fails the
+ * apply as the real call would, with nothing changed.
+ */
+export async function preflight(run: Run, p: Extract<Plan, { kind: "ok" }>): Promise<void> {
+  // Re-planned while down because of this run: its refusal would skip the restart, and the
+  // planner has just applied the request rules anyway.
+  if (run.state.stoppedByUs) return;
+  const refusals = stepRefusals(p.steps, run.clock.now());
+  if (refusals.length > 0) throw refused(run, refusals);
+  const dryRun = run.api.dryRunModifyInstanceSpec?.bind(run.api);
+  const targets = dryRunTargets(p.steps, run.state.current?.status);
+  if (!dryRun || targets.length === 0) return;
+  const end = cooldownEndMs(run);
+  if (end !== undefined && end > run.clock.now()) {
+    // During the cooldown the API answers a DryRun with Throttling before judging anything. Waiting
+    // for its end costs no downtime when the plan's first change waits for it anyway (at most the
+    // stop's overlap with it, in wall time); when the plan first starts an instance that is down, it
+    // would, so the DryRuns are left out and the request rules stand alone.
+    if (p.steps.find((s) => s.kind !== "waitStatus")?.kind === "start") return;
+    await waitUntil(run, end);
+  }
+  for (const { step, index } of targets) {
+    const request = requestOf(run.desired.instanceId, atSendTime(step, run.clock.now()));
+    try {
+      // A DryRun changes nothing, so a lost answer is simply asked again.
+      await withRetry(run, run.policies.specChange, "ModifyInstanceSpec (DryRun)", () => dryRun(request));
+    } catch (e) {
+      if (!isEcsApiError(e) || e.retryable) throw e;
+      throw refused(
+        run,
+        [{ code: "DryRunRefused", field: fieldOf(step), message: `step ${index} (${describeStep(step)}) would be refused: ${e.message}` }],
+        e,
+      );
+    }
+  }
+}
