@@ -148,19 +148,30 @@ async function whatIsLeft(run: Run): Promise<Plan | undefined> {
 
 /** The ApplyError for a failure: after starting again an instance this run stopped. */
 async function failure(run: Run, e: unknown): Promise<ApplyError> {
-  if (e instanceof ApplyError) return e;
+  // Also a refusal: a re-planned round may be refused while this run has the instance stopped.
   const restarted = await restartIfStopped(run);
   // Aborted or failed before the stop (or started again): the instance runs, the marker must go.
   if (!run.state.stoppedByUs && run.state.current && markerIsStale(run.state.current)) await removeMarker(run);
+  const restartNote =
+    (restarted ? `\nthe instance had been stopped for the change and was started again` : "") +
+    (run.state.stoppedByUs ? `\nthe instance is still STOPPED (restart failed); run again to finish, or start it yourself` : "");
+  if (e instanceof ApplyError) {
+    if (!restarted && !run.state.stoppedByUs) return e;
+    return new ApplyError({
+      code: e.code,
+      message: e.message + restartNote,
+      partial: partialOf(run),
+      restarted,
+      ...(e.refusals ? { refusals: e.refusals } : {}),
+      cause: e.cause,
+    });
+  }
   const aborted = run.signal?.aborted === true && !(e instanceof EngineFailure) && !isEcsApiError(e);
   const code: ApplyErrorCode = aborted ? "Aborted" : e instanceof EngineFailure ? e.code : "ApiError";
   const what = e instanceof Error ? e.message : String(e);
   return new ApplyError({
     code,
-    message:
-      `${aborted ? "aborted" : "failed"}: ${what}` +
-      (restarted ? `\nthe instance had been stopped for the change and was started again` : "") +
-      (run.state.stoppedByUs ? `\nthe instance is still STOPPED (restart failed); run again to finish, or start it yourself` : ""),
+    message: `${aborted ? "aborted" : "failed"}: ${what}` + restartNote,
     partial: partialOf(run),
     restarted,
     cause: e,

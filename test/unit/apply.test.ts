@@ -584,6 +584,25 @@ describe("apply: scripted faults", () => {
     assert.equal(r.after.status, "Running");
   });
 
+  it("a re-planned round refused while this run has the instance stopped: started again before the refusal is reported", async () => {
+    // GIVEN the type change answered "wrong status" once the instance is stopped, and a security lock put on it meanwhile
+    const { ecs, run } = setup();
+    ecs.faults = [{ action: "ModifyInstanceSpec", kind: "error", code: "InvalidStatus.ValueNotSupported", httpStatus: 403 }];
+    const orig = ecs.modifyInstanceSpec.bind(ecs);
+    ecs.modifyInstanceSpec = async (req, token) => {
+      ecs.inst = { ...ecs.inst, operationLocks: ["security"] };
+      return orig(req, token);
+    };
+    // WHEN applied
+    const e = await rejects(run(TYPE));
+    // THEN the new plan is refused (the lock), and the instance the run stopped is running again
+    assert.equal(e.code, "Refused");
+    assert.deepEqual(e.refusals!.map((r) => r.code), ["SecurityLock"]);
+    assert.equal(e.restarted, true);
+    assert.equal(ecs.inst.status, "Running");
+    assert.match(e.message, /started again/);
+  });
+
   it("refused plan: nothing is called after the reads", async () => {
     const { ecs, run } = setup({ instanceChargeType: "PrePaid" });
     const e = await rejects(run(BW));
