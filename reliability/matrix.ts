@@ -24,6 +24,7 @@ import {
   type TemporaryBandwidth,
 } from "../provider/engine";
 import { startSimulator, type CallLogEntry, type FaultSpec, type RunningSimulator } from "../simulator/index";
+import { startLateAnswerProxy, type LateAnswerProxy } from "./late-answer-proxy";
 
 // ---------------------------------------------------------------------------------- the scenario
 
@@ -34,14 +35,16 @@ export const TO = { instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20, 
 /** Simulator time, compressed: the rules stay (cooldown, stop before a type change), the waiting goes. */
 export const SIM_TIMING = { cooldownSeconds: 0.5, stopSeconds: 0.15, startSeconds: 0.15, asyncApplySeconds: 0.3, tokenProcessingSeconds: 0 };
 
-/** The client's timeout, ms: short, so that the "lands late" cells stay fast. */
+/** The client's timeout, ms: short, so that the two "late" columns stay fast. */
 export const CLIENT_TIMEOUT_MS = 500;
+/** "Answer late": the request is applied at once, its answer held back this long, past the client's timeout. */
+export const ANSWER_LATE_MS = 2 * CLIENT_TIMEOUT_MS;
 /**
- * The latency of the "lands late" fault, ms: the simulator holds the request this long before it
- * handles it, far past the client's timeout, so the request reaches the API after the engine has
- * retried it and finished the apply (about 2 s after the first call at these timings).
+ * "Request lands late": the simulator holds the request this long before it handles it, far past
+ * the client's timeout, so it lands after the engine has retried it and finished the apply (about
+ * 2 s after the first call at these timings).
  */
-export const LATE_MS = 5 * CLIENT_TIMEOUT_MS;
+export const REQUEST_LATE_MS = 8 * CLIENT_TIMEOUT_MS;
 
 const ENGINE_TIMING = {
   stopSeconds: SIM_TIMING.stopSeconds,
@@ -103,11 +106,13 @@ const STEP_OF_KIND: Record<string, MatrixStep> = {
 /** The status poll while the instance stops: a read made during the downtime. */
 export const READ_STEP: MatrixStep = { id: "read", label: "DescribeInstances (poll while stopping)", action: "DescribeInstances" };
 
-/** A column: one fault the simulator injects. */
+/** A column: one fault, injected by the simulator (`spec`) or, for a late answer, by a proxy in front of it. */
 export interface MatrixFault {
   readonly id: string;
   readonly label: string;
-  readonly spec: DistributiveOmit<FaultSpec, "action" | "instanceId" | "count">;
+  readonly spec?: DistributiveOmit<FaultSpec, "action" | "instanceId" | "count">;
+  /** Apply the request at once, hold its answer back this long (ms). */
+  readonly answerLateMs?: number;
 }
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -121,7 +126,8 @@ export const FAULTS: readonly MatrixFault[] = [
   { id: "drop", label: "dropped connection", spec: { kind: "drop" } },
   { id: "html", label: "HTML 502", spec: { kind: "badGateway" } },
   { id: "lost", label: "lost answer", spec: { kind: "lostResponse" } },
-  { id: "late", label: "lands late", spec: { kind: "latency", ms: LATE_MS } },
+  { id: "answerLate", label: "answer late", answerLateMs: ANSWER_LATE_MS },
+  { id: "requestLate", label: "request lands late", spec: { kind: "latency", ms: REQUEST_LATE_MS } },
 ];
 
 /** The plan's steps for the scenario, from the planner itself: the rows in the order the engine runs them. */
@@ -194,7 +200,7 @@ export interface CellResult {
   readonly ms: number;
 }
 
-/** The calls `action` (and, for ModifyInstanceSpec, which item) a call log entry is. */
+/** What a call changes (for ModifyInstanceSpec: which item), or undefined for a read. */
 export function itemOf(c: CallLogEntry): Item | undefined {
   if (c.action === "StopInstance") return "stop";
   if (c.action === "StartInstance") return "start";
@@ -254,13 +260,15 @@ function endProblems(end: CellResult["end"], window: TemporaryBandwidth): string
  * before the step's first call (once), so the fault hits that call and not an earlier one of the
  * same action (three steps are ModifyInstanceSpec).
  */
-function armingClient(api: EcsApi, sim: RunningSimulator, step: MatrixStep, fault: MatrixFault): EcsApi {
+function armingClient(api: EcsApi, sim: RunningSimulator, proxy: LateAnswerProxy | undefined, step: MatrixStep, fault: MatrixFault): EcsApi {
   let armed = false;
   let stopAnswered = false;
   const arm = (when: boolean) => {
     if (armed || !when) return;
     armed = true;
-    sim.addFault({ ...fault.spec, action: step.action, instanceId: INSTANCE_ID, count: 1 } as FaultSpec);
+    if (fault.spec) sim.addFault({ ...fault.spec, action: step.action, instanceId: INSTANCE_ID, count: 1 } as FaultSpec);
+    // The engine makes one call at a time: the proxy's next request is this one.
+    else proxy!.delayNextAnswer(fault.answerLateMs!);
   };
   return {
     describeInstance: (id, o) => {
@@ -307,16 +315,17 @@ const errorText = (e: unknown) => (e instanceof ApplyError ? `${e.code}: ${e.mes
 export async function runCell(step: MatrixStep, fault: MatrixFault): Promise<CellResult> {
   const began = Date.now();
   const sim = await startSimulator({ port: 0, timing: SIM_TIMING, quiet: true });
+  const proxy = fault.answerLateMs !== undefined ? await startLateAnswerProxy(sim.url) : undefined;
   try {
     const window = futureWindow();
     const desired = desiredSpec(window);
     const real = createEcsClient({
       regionId: sim.regionId,
-      endpoint: sim.url,
+      endpoint: proxy?.url ?? sim.url,
       credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
       timeoutMs: CLIENT_TIMEOUT_MS,
     });
-    const api = armingClient(real, sim, step, fault);
+    const api = armingClient(real, sim, proxy, step, fault);
     const base: ApplyOptions = { api, desired, timing: ENGINE_TIMING, policies: FAST_POLICIES };
     let runs: CellResult["runs"] = 1;
     let firstError: string | undefined;
@@ -345,8 +354,9 @@ export async function runCell(step: MatrixStep, fault: MatrixFault): Promise<Cel
     if (runs === 2) problems.push(`needed a 2nd run (1st: ${firstError})`);
     if (runs === 0) problems.unshift(`1st run: ${firstError}`);
     // A call that landed late may still be on its way: let it land before counting.
-    if (fault.spec.kind === "latency") await new Promise((r) => setTimeout(r, LATE_MS));
-    const faultHit = sim.faults().length === 0;
+    const held = fault.spec;
+    if (held?.kind === "latency") await new Promise((r) => setTimeout(r, held.ms));
+    const faultHit = proxy ? proxy.delayed() === 1 : sim.faults().length === 0;
     if (!faultHit) problems.push("the fault hit no call");
     const calls = sim.calls();
     const t = tally(calls, INSTANCE_ID);
@@ -382,6 +392,7 @@ export async function runCell(step: MatrixStep, fault: MatrixFault): Promise<Cel
       ms: Date.now() - began,
     };
   } finally {
+    await proxy?.close();
     await sim.close();
   }
 }

@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { formatKillPoints, runKillPoints, type KillResult } from "./kill";
-import { CLIENT_TIMEOUT_MS, formatMatrix, LATE_MS, runMatrix, SIM_TIMING, verdict } from "./matrix";
+import { ANSWER_LATE_MS, CLIENT_TIMEOUT_MS, formatMatrix, REQUEST_LATE_MS, runMatrix, SIM_TIMING, verdict } from "./matrix";
 
 const USAGE = `usage: npm run reliability -- [flags]
   --kill             also run the kill points through the real pulumi CLI (a few minutes;
@@ -64,7 +64,8 @@ async function main(): Promise<number> {
   }
   console.log(
     `fault matrix: i-demo-web-01 (Running, ecs.g6.large, out 5) → ecs.g6.xlarge, out 20, a temporary window; ` +
-      `simulator cooldown ${SIM_TIMING.cooldownSeconds} s, stop/start ${SIM_TIMING.stopSeconds} s; client timeout ${CLIENT_TIMEOUT_MS} ms, "lands late" = ${LATE_MS} ms\n`,
+      `simulator cooldown ${SIM_TIMING.cooldownSeconds} s, stop/start ${SIM_TIMING.stopSeconds} s; client timeout ${CLIENT_TIMEOUT_MS} ms; ` +
+      `"answer late": applied at once, answered after ${ANSWER_LATE_MS} ms; "request lands late": handled after ${REQUEST_LATE_MS} ms\n`,
   );
   const only = flags.only;
   const matrix = await runMatrix({
