@@ -19,6 +19,7 @@ import {
   type ApplyResult,
   type DesiredSpec,
   type EcsApi,
+  type InstanceSnapshot,
   type PolicyName,
   type RetryPolicy,
   type TemporaryBandwidth,
@@ -133,24 +134,21 @@ export const FAULTS: readonly MatrixFault[] = [
 /** The plan's steps for the scenario, from the planner itself: the rows in the order the engine runs them. */
 export function plannedSteps(): { kinds: string[]; rows: MatrixStep[] } {
   const desired = desiredSpec(futureWindow());
-  const p = plan(
-    {
-      instanceId: INSTANCE_ID,
-      regionId: "cn-hangzhou",
-      zoneId: "cn-hangzhou-h",
-      status: "Running",
-      instanceType: FROM.instanceType,
-      internetMaxBandwidthOut: FROM.internetMaxBandwidthOut,
-      internetMaxBandwidthIn: 100,
-      instanceChargeType: "PostPaid",
-      internetChargeType: "PayByTraffic",
-      stoppedMode: "Not-applicable",
-      operationLocks: [],
-      hasLocalDisks: false,
-    },
-    desired,
-    { now: new Date(), availableTypes: [TO.instanceType], estimates: ENGINE_TIMING },
-  );
+  const live = {
+    instanceId: INSTANCE_ID,
+    regionId: "cn-hangzhou",
+    zoneId: "cn-hangzhou-h",
+    status: "Running",
+    instanceType: FROM.instanceType,
+    internetMaxBandwidthOut: FROM.internetMaxBandwidthOut,
+    internetMaxBandwidthIn: 100,
+    instanceChargeType: "PostPaid",
+    internetChargeType: "PayByTraffic",
+    stoppedMode: "Not-applicable",
+    operationLocks: [],
+    hasLocalDisks: false,
+  } as InstanceSnapshot;
+  const p = plan(live, desired, { now: new Date(), availableTypes: [TO.instanceType], estimates: ENGINE_TIMING });
   if (p.kind !== "ok") throw new Error(`the scenario's plan was refused: ${JSON.stringify(p.refusals)}`);
   const kinds = p.steps.map((s) => s.kind);
   const rows: MatrixStep[] = [];
@@ -271,12 +269,11 @@ function armingClient(api: EcsApi, sim: RunningSimulator, proxy: LateAnswerProxy
     else proxy!.delayNextAnswer(fault.answerLateMs!);
   };
   return {
+    ...api,
     describeInstance: (id, o) => {
       arm(step.id === "read" && stopAnswered);
       return api.describeInstance(id, o);
     },
-    describeAvailableInstanceTypes: (id, o) => api.describeAvailableInstanceTypes(id, o),
-    hasLocalDisks: (id) => api.hasLocalDisks(id),
     stopInstance: async (id, mode) => {
       arm(step.id === "stop");
       const r = await api.stopInstance(id, mode);
