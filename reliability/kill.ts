@@ -1,0 +1,253 @@
+/**
+ * Kill points: `pulumi up` (the real CLI, with the provider it starts) of a type + bandwidth +
+ * temporary-window change is SIGKILLed, CLI and provider together, right after one step of the plan
+ * took effect; then `pulumi up` runs again and must converge: the instance Running with the desired
+ * spec and window, each item applied once. On update (the stack already manages the instance) and on
+ * create (the killed `up` was the stack's first).
+ *
+ * How a kill lands right after a call, before the provider's next one: the call's answer is lost
+ * (the simulator applies it and closes the connection), so the provider, which learns nothing,
+ * waits a backoff of a second or more before it re-reads; the kill comes within milliseconds of
+ * the call, inside that backoff. "Before the window" is a kill in the cooldown the provider waits
+ * before its last call, the instance Running again.
+ *
+ * Used by test/e2e/reliability.kill.test.ts and `npm run reliability -- --kill`.
+ */
+import { PulumiProject, startInBackground } from "../test/harness/pulumi";
+import { simEnv } from "../test/helpers/sim";
+import { startSimulator, type CallLogEntry, type RunningSimulator } from "../simulator/index";
+import { futureWindow, INSTANCE_ID, itemOf, tally, TO, type Item } from "./matrix";
+import type { TemporaryBandwidth } from "../provider/engine";
+
+/** Simulator time for the kill tests: short, but with room to land a kill between two calls. */
+export const KILL_TIMING = { cooldownSeconds: 2, stopSeconds: 0.5, startSeconds: 0.5 };
+
+export type Phase = "create" | "update";
+export const PHASES: readonly Phase[] = ["update", "create"];
+
+/** Where the kill lands. */
+export interface KillPoint {
+  readonly id: string;
+  readonly label: string;
+  /** The calls that took effect before the kill, in order. */
+  readonly before: readonly Item[];
+}
+
+export const KILL_POINTS: readonly KillPoint[] = [
+  { id: "afterBandwidth", label: "after the bandwidth change", before: ["bandwidth"] },
+  { id: "afterStop", label: "after StopInstance", before: ["bandwidth", "stop"] },
+  { id: "afterType", label: "after the type change", before: ["bandwidth", "stop", "type"] },
+  { id: "afterStart", label: "after StartInstance", before: ["bandwidth", "stop", "type", "start"] },
+  { id: "beforeTemporary", label: "before the window (in its cooldown)", before: ["bandwidth", "stop", "type", "start"] },
+  { id: "afterTemporary", label: "after the window", before: ["bandwidth", "stop", "type", "start", "temporary"] },
+];
+
+/** What one kill point found. */
+export interface KillResult {
+  readonly phase: Phase;
+  readonly point: string;
+  /** The calls that took effect before the kill (to check the kill landed where it should). */
+  readonly killedAfter: readonly Item[];
+  /** Exit code of the `pulumi up` after the kill. */
+  readonly upCode: number;
+  /** Its output's last lines, when it failed. */
+  readonly upTail?: string;
+  /** Applied calls per item over both `up`s (a ClientToken replay is not an apply). */
+  readonly applied: Readonly<Record<Item, number>>;
+  /** Calls refused by a rule over both `up`s (information: the next `up` cannot know a cooldown the killed one started). */
+  readonly refused: readonly string[];
+  readonly end: { readonly status: string; readonly instanceType: string; readonly internetMaxBandwidthOut: number; readonly temporary: TemporaryBandwidth | null };
+  readonly window: TemporaryBandwidth;
+  /** Every way it missed the bar; empty when it converged. */
+  readonly problems: readonly string[];
+  /** The calls that change the instance over both runs, `Action(item) code [fault]`. */
+  readonly changes: readonly string[];
+  readonly ms: number;
+}
+
+function programOf(args: Record<string, unknown>): string {
+  return `const { InstanceSpec } = require("pulumi-ecs-spec");\nconst web = new InstanceSpec("web", ${JSON.stringify(args)});\nexports.actual = web.actual;\n`;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls the simulator's call log until `found` holds (a minute at most). */
+async function until(sim: RunningSimulator, what: string, found: (calls: CallLogEntry[]) => boolean, everyMs = 5): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!found(sim.calls())) {
+    if (Date.now() > deadline) throw new Error(`waited a minute for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+const ofItem = (item: Item) => (c: CallLogEntry) => c.params.InstanceId === INSTANCE_ID && itemOf(c) === item;
+const answered = (c: CallLogEntry) => c.httpStatus === 200 && c.code === undefined;
+
+/** The calls that took effect, in order: answered 200 (lost answers included), replays left out. */
+function effective(calls: readonly CallLogEntry[]): Item[] {
+  const seen = new Set<string>();
+  const out: Item[] = [];
+  for (const c of calls) {
+    const item = itemOf(c);
+    if (!item || c.params.InstanceId !== INSTANCE_ID || !answered(c)) continue;
+    if (c.fault !== undefined && c.fault !== "lostResponse") continue;
+    const id = (c.response as { RequestId?: string } | null)?.RequestId ?? "";
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(item);
+  }
+  return out;
+}
+
+/**
+ * Arms the kill point and resolves when the kill should land: the step's call took effect and its
+ * answer was lost (or, before the window, the provider has seen the instance Running again).
+ */
+async function reach(sim: RunningSimulator, point: KillPoint): Promise<void> {
+  const lose = (action: string) => sim.addFault({ action, instanceId: INSTANCE_ID, kind: "lostResponse", count: 1 });
+  const lost = (item: Item) => (calls: CallLogEntry[]) => calls.some((c) => ofItem(item)(c) && c.fault === "lostResponse");
+  switch (point.id) {
+    case "afterBandwidth":
+      lose("ModifyInstanceSpec");
+      return until(sim, "the bandwidth change", lost("bandwidth"));
+    case "afterStop":
+      lose("StopInstance");
+      return until(sim, "StopInstance", lost("stop"));
+    case "afterType":
+      // The bandwidth change is also a ModifyInstanceSpec: arm once it is done (a cooldown before the type).
+      await until(sim, "the bandwidth change", (calls) => calls.some(ofItem("bandwidth")));
+      lose("ModifyInstanceSpec");
+      return until(sim, "the type change", lost("type"));
+    case "afterStart":
+      lose("StartInstance");
+      return until(sim, "StartInstance", lost("start"));
+    case "beforeTemporary":
+      return until(sim, "a read showing the instance Running after its start", (calls) => {
+        const start = calls.findIndex(ofItem("start"));
+        return start >= 0 && calls.slice(start + 1).some((c) => c.action === "DescribeInstances" && JSON.stringify(c.response).includes('"Status":"Running"'));
+      });
+    case "afterTemporary":
+      await until(sim, "the type change", (calls) => calls.some(ofItem("type")));
+      lose("ModifyInstanceSpec");
+      return until(sim, "the window", lost("temporary"));
+    default:
+      throw new Error(`unknown kill point ${point.id}`);
+  }
+}
+
+/** One kill point: a fresh simulator and stack, the killed `up`, then `up` again. */
+export async function runKillPoint(phase: Phase, point: KillPoint): Promise<KillResult> {
+  const began = Date.now();
+  const sim = await startSimulator({ port: 0, timing: KILL_TIMING, quiet: true });
+  let project: PulumiProject | undefined;
+  try {
+    const window = futureWindow();
+    const target = { instanceId: INSTANCE_ID, instanceType: TO.instanceType, internetMaxBandwidthOut: TO.internetMaxBandwidthOut, temporaryBandwidth: window };
+    project = await PulumiProject.create("kill", {
+      program: programOf(phase === "update" ? { instanceId: INSTANCE_ID, internetMaxBandwidthOut: 5 } : target),
+      // The simulator's durations, once for the stack (README, "Stack-wide defaults").
+      config: {
+        "alicloud:region": sim.regionId,
+        "pulumi-ecs-spec:cooldownSeconds": String(KILL_TIMING.cooldownSeconds),
+        "pulumi-ecs-spec:estimates": JSON.stringify({ stopSeconds: KILL_TIMING.stopSeconds, startSeconds: KILL_TIMING.startSeconds }),
+      },
+      env: simEnv(sim),
+    });
+    if (phase === "update") {
+      await project.up();
+      project.writeProgram(programOf(target));
+    }
+    const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
+    try {
+      await reach(sim, point);
+    } finally {
+      run.kill();
+    }
+    await run.exited;
+    sim.clearFaults();
+    // Longer than the backoff the provider was in: had it survived, its next call would show.
+    await sleep(2500);
+    const killedAfter = effective(sim.calls());
+    project.removeStaleLocks();
+    const up = await project.up([], { allowFailure: true });
+    const calls = sim.calls();
+    const t = tally(calls, INSTANCE_ID);
+    const i = sim.getState().instances.find((x) => x.instanceId === INSTANCE_ID)!;
+    const end = {
+      status: i.status,
+      instanceType: i.instanceType,
+      internetMaxBandwidthOut: i.internetMaxBandwidthOut,
+      temporary: i.temporaryBandwidth
+        ? { startTime: i.temporaryBandwidth.startTime, endTime: i.temporaryBandwidth.endTime, internetMaxBandwidthOut: i.temporaryBandwidth.internetMaxBandwidthOut }
+        : null,
+    };
+    const problems: string[] = [];
+    if (killedAfter.join(",") !== point.before.join(",")) problems.push(`the kill landed after [${killedAfter.join(", ")}], not after [${point.before.join(", ")}]`);
+    if (up.code !== 0) problems.push(`the next up failed (exit ${up.code})`);
+    if (end.status !== "Running") problems.push(`ended ${end.status}`);
+    if (end.instanceType !== TO.instanceType) problems.push(`type ${end.instanceType}${i.pendingInstanceType ? ` (pending ${i.pendingInstanceType})` : ""}`);
+    if (end.internetMaxBandwidthOut !== TO.internetMaxBandwidthOut) problems.push(`out ${end.internetMaxBandwidthOut}`);
+    if (!end.temporary || Date.parse(end.temporary.startTime) !== Date.parse(window.startTime) || end.temporary.internetMaxBandwidthOut !== window.internetMaxBandwidthOut) {
+      problems.push(end.temporary ? `window ${JSON.stringify(end.temporary)}` : "no window");
+    }
+    for (const item of ["bandwidth", "type", "temporary"] as const) if (t.applied[item] !== 1) problems.push(`${item} applied ${t.applied[item]}×`);
+    const tail = (up.stdout + up.stderr).trim().split("\n").slice(-15).join("\n");
+    return {
+      phase,
+      point: point.id,
+      killedAfter,
+      upCode: up.code,
+      ...(up.code !== 0 ? { upTail: tail } : {}),
+      applied: t.applied,
+      refused: t.refused,
+      end,
+      window,
+      problems,
+      changes: calls
+        .filter((c) => itemOf(c) !== undefined)
+        .map((c) => `${c.action}${c.action === "ModifyInstanceSpec" ? `(${itemOf(c)})` : ""}${c.code ? ` ${c.code}` : ""}${c.fault ? ` [${c.fault}]` : ""}`),
+      ms: Date.now() - began,
+    };
+  } finally {
+    project?.remove();
+    await sim.close();
+  }
+}
+
+/** Every kill point on update and on create, one after the other (each drives the CLI). */
+export async function runKillPoints(o: { onResult?: (r: KillResult) => void; only?: (phase: Phase, point: KillPoint) => boolean } = {}): Promise<KillResult[]> {
+  const out: KillResult[] = [];
+  for (const phase of PHASES) {
+    for (const point of KILL_POINTS) {
+      if (o.only && !o.only(phase, point)) continue;
+      const r = await runKillPoint(phase, point);
+      out.push(r);
+      o.onResult?.(r);
+    }
+  }
+  return out;
+}
+
+/** The kill points as a Markdown table (rows = kill points, columns = update, create) and each failure. */
+export function formatKillPoints(results: readonly KillResult[]): string {
+  const cell = (phase: Phase, point: KillPoint) => {
+    const r = results.find((x) => x.phase === phase && x.point === point.id);
+    if (!r) return "–";
+    return r.problems.length === 0 ? "OK" : r.problems[0]!;
+  };
+  const lines = ["| SIGKILL of `pulumi up` … then `up` again | on update | on create |", "|---|---|---|"];
+  for (const p of KILL_POINTS) lines.push(`| ${p.label} | ${cell("update", p)} | ${cell("create", p)} |`);
+  const ok = results.filter((r) => r.problems.length === 0).length;
+  lines.push("", `kill points ${results.length}: converged ${ok}, failed ${results.length - ok}`);
+  const refusals = results.reduce((n, r) => n + r.refused.length, 0);
+  lines.push(`calls refused by a rule over both ups: ${refusals}`);
+  const failing = results.filter((r) => r.problems.length > 0);
+  if (failing.length > 0) {
+    lines.push("", "failing kill points:");
+    for (const r of failing) {
+      const label = KILL_POINTS.find((p) => p.id === r.point)?.label ?? r.point;
+      lines.push(`- on ${r.phase}, ${label}: ${r.problems.join("; ")}`, `  calls: ${r.changes.join(" → ")}`);
+    }
+  }
+  return lines.join("\n");
+}
