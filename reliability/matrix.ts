@@ -147,7 +147,8 @@ export function plannedSteps(): { kinds: string[]; rows: MatrixStep[] } {
     stoppedMode: "Not-applicable",
     operationLocks: [],
     hasLocalDisks: false,
-  } as InstanceSnapshot;
+    tags: {},
+  } satisfies InstanceSnapshot;
   const p = plan(live, desired, { now: new Date(), availableTypes: [TO.instanceType], estimates: ENGINE_TIMING });
   if (p.kind !== "ok") throw new Error(`the scenario's plan was refused: ${JSON.stringify(p.refusals)}`);
   const kinds = p.steps.map((s) => s.kind);
@@ -223,6 +224,8 @@ export function tally(calls: readonly CallLogEntry[], instanceId: string): Pick<
     const own = c.fault === undefined || c.fault === "lostResponse";
     const names = c.params.InstanceId === instanceId || c.params.InstanceIds?.includes(instanceId) || c.params.ResourceId === instanceId;
     if (!own || !names) continue;
+    // A DryRun that passes is answered with the error code DryRunOperation: a check, not a refusal.
+    if (c.code === "DryRunOperation" && c.params.DryRun === "true") continue;
     if (c.httpStatus !== 200 || c.code !== undefined) {
       refused.push(`${c.action} ${c.code ?? `HTTP ${c.httpStatus}`}`);
       continue;

@@ -29,8 +29,9 @@ export interface RetryPolicy {
   readonly cooldownApplies: boolean;
   /**
    * A cooldown of unknown start (a change made outside this run): probe until one full cooldown has
-   * passed since the first refusal (`probe`), or, while the instance is down for the change, start
-   * it again and plan the change after that cooldown, with the instance running (`restartAndReplan`).
+   * passed since the first refusal (`probe`), or, while the instance is down for the change, probe
+   * only as long as a restart and a second stop would cost, then start it again and plan the change
+   * after that cooldown, with the instance running (`restartAndReplan`).
    */
   readonly unknownCooldown: "probe" | "restartAndReplan";
 }

@@ -14,7 +14,7 @@ import { realClock, type Clock } from "../clock";
 import { classify, RETRY_POLICIES, retryDelayMs, withinUnknownCooldown, type RetryAction, type RetryPolicy } from "./policies";
 import { checkDeadline, cooldownEndMs, signalOf, type CallOptions, type Run } from "./run";
 import { Replan } from "./types";
-import { waitUntil } from "./waits";
+import { expectedSeconds, waitUntil } from "./waits";
 
 /**
  * Run `attempt` under `policy`: retried as {@link classify} decides, with the delay of
@@ -55,7 +55,10 @@ export async function withRetry<T>(
           const now = run.clock.now();
           throttledSinceMs ??= now;
           const known = cooldownEndMs(run);
-          if (policy.unknownCooldown === "restartAndReplan" && (known === undefined || known <= now)) {
+          // While the instance is down for the change, waiting is downtime: probe only as long as a
+          // restart and a second stop would add (their expected durations), then restart and re-plan.
+          const restartCostMs = (expectedSeconds(run, "stop") + expectedSeconds(run, "start")) * 1000;
+          if (policy.unknownCooldown === "restartAndReplan" && (known === undefined || known <= now) && now - throttledSinceMs >= restartCostMs) {
             throw new Replan(`${e.code} on ${e.action}: a cooldown this run did not start`, e, throttledSinceMs);
           }
         }

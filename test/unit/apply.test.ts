@@ -472,23 +472,32 @@ describe("apply: scripted faults", () => {
     assert.match(waits[0]!, /^ModifyInstanceSpec: Throttling \[REQ-ERR-1\] — the instance is in the cooldown of a change made outside this run; trying again in 0:10 \(it ends within 5:00 at the latest\)$/);
   });
 
-  it("a cooldown of unknown start hits the type change while the instance is down: started again at once, the change made after that cooldown", async () => {
+  it("a cooldown of unknown start hits the type change while the instance is down: probed briefly, then started again, the change made after that cooldown", async () => {
     // GIVEN someone else changed the instance 100 s ago, unknown to us, and a type change is wanted
     const { ecs, run } = setup();
     ecs.lastChange = T0 - 100_000;
     // WHEN applied
     const r = await run(TYPE);
-    // THEN the type change is refused once while stopped; the instance is started again at once; then,
-    // running, the engine waits for the latest end of that cooldown, stops in its tail, changes the type
+    // THEN the type change is refused while stopped; the engine probes as long as a restart would
+    // cost, then starts the instance again; then, running, it waits for the latest end of that
+    // cooldown, stops in its tail, and changes the type
     assert.deepEqual(ecs.calls().filter((c) => c !== "D"), [
       "DescribeResourcesModification",
-      ...TYPE_CHANGE,
+      "Tag",
+      "StopInstance",
+      ...Array(7).fill("Modify(type ecs.g6.xlarge)"),
+      "StartInstance",
+      "Untag",
       "DescribeResourcesModification",
       ...TYPE_CHANGE,
     ]);
     const at = (a: string, i: number) => ecs.log.filter((c) => c.action === a)[i]!.at;
-    assert.equal(at("StartInstance", 0), at("ModifyInstanceSpec", 0), "started again right after the refusal");
-    assert.ok(at("ModifyInstanceSpec", 1) - at("ModifyInstanceSpec", 0) >= C, "the change waited a whole cooldown from the refusal");
+    // (probed while a restart would cost more: the expected stop + start, 60 s; then started again at once)
+    const probes = ecs.log.filter((c) => c.action === "ModifyInstanceSpec").slice(0, -1);
+    assert.equal(probes.length, 7);
+    assert.equal(at("StartInstance", 0), probes[6]!.at, "started again right after the last probe");
+    assert.equal(probes[6]!.at - probes[0]!.at, 60_000);
+    assert.ok(at("ModifyInstanceSpec", 7) - at("ModifyInstanceSpec", 0) >= C, "the change waited a whole cooldown from the first refusal");
     assert.deepEqual([r.after.status, r.after.instanceType], ["Running", "ecs.g6.xlarge"]);
   });
 
