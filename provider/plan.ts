@@ -3,7 +3,7 @@
  * the desired spec it returns ordered single-item steps, or refusals as data.
  */
 import { createHash } from "node:crypto";
-import type { InstanceSnapshot, InstanceStatus } from "./model";
+import type { InstanceSnapshot } from "./model";
 import { requestRefusals, windowRefusals } from "./rules";
 import { temporaryIsUpgrade, type DesiredSpec, type TemporaryBandwidth } from "./schema";
 
@@ -53,120 +53,22 @@ export interface PlanContext {
   readonly estimates?: Partial<Estimates>;
 }
 
-/** Wait until the instance leaves a transitional status. */
-export interface WaitStatusStep {
-  readonly kind: "waitStatus";
-  readonly from: InstanceStatus;
-  readonly until: "Running" | "Stopped";
-  readonly expectedSeconds: number;
-}
-/**
- * Wait for the cooldown of the last spec change, until `leadSeconds` before its end (a stop that
- * follows overlaps the cooldown's tail, so the instance is never stopped while waiting).
- * The executor computes the real wait from the real last change time; `expectedSeconds` is the plan's estimate.
- */
-export interface WaitCooldownStep {
-  readonly kind: "waitCooldown";
-  readonly leadSeconds: number;
-  readonly expectedSeconds: number;
-}
-/** StopInstance, then wait until Stopped. */
-export interface StopStep {
-  readonly kind: "stop";
-  readonly stoppedMode: "KeepCharging" | "StopCharging";
-  readonly expectedSeconds: number;
-}
-/** StartInstance, then wait until Running. */
-export interface StartStep {
-  readonly kind: "start";
-  readonly expectedSeconds: number;
-}
-interface ModifyBase {
-  /** Deterministic idempotency token (≤ 64 ASCII chars), the same for every attempt of this step. */
-  readonly clientToken: string;
-  /** The instance's status during the call. */
-  readonly whileStatus: "Running" | "Stopped";
-  readonly expectedSeconds: number;
-}
-/** ModifyInstanceSpec with InstanceType (+ SystemDisk.Category, AllowMigrateAcrossZone). Needs a Stopped instance. */
-export interface ModifyTypeStep extends ModifyBase {
-  readonly kind: "modifyType";
-  readonly from: string;
-  readonly instanceType: string;
-  readonly systemDiskCategory?: "cloud_efficiency" | "cloud_ssd";
-  readonly allowMigrateAcrossZone?: boolean;
-}
-/** A bandwidth value before and after. */
-export interface Change {
-  readonly from: number;
-  readonly to: number;
-}
-/** ModifyInstanceSpec with InternetMaxBandwidthOut and/or InternetMaxBandwidthIn (one item: public bandwidth). */
-export interface ModifyBandwidthStep extends ModifyBase {
-  readonly kind: "modifyBandwidth";
-  readonly out?: Change;
-  readonly in?: Change;
-}
-/**
- * ModifyInstanceSpec with Temporary.StartTime/EndTime/InternetMaxBandwidthOut. A window that has
- * begun by the time the call is sent starts then, to its end (see `atSendTime` in rules.ts).
- */
-export interface ModifyTemporaryBandwidthStep extends ModifyBase {
-  readonly kind: "modifyTemporaryBandwidth";
-  /** The desired start. */
-  readonly startTime: string;
-  readonly endTime: string;
-  readonly out: number;
-  /** The window had begun when the plan was made: the call starts it when it is sent. */
-  readonly begun?: true;
-}
-/** A spec change step. */
-export type ModifyStep = ModifyTypeStep | ModifyBandwidthStep | ModifyTemporaryBandwidthStep;
-/** One step of a plan, discriminated by `kind`. */
-export type Step = WaitStatusStep | WaitCooldownStep | StopStep | StartStep | ModifyStep;
-
-/** Why a plan was refused. */
-export type RefusalCode =
-  | "PrePaid"
-  | "EipBound"
-  | "LocalDisks"
-  | "DedicatedHost"
-  | "SecurityLock"
-  | "Locked"
-  | "TypeNotOffered"
-  | "StopNotAllowed"
-  | "NotSettled"
-  | "RegionMismatch"
-  | "TemporaryWindowPast"
-  | "TemporaryWindowTooFar"
-  | "TemporaryWindowEndsFirst"
-  | "TemporaryNotUpgrade"
-  | "InvalidRequest"
-  | "DryRunRefused"
-  | "MarkerRefused";
-
-/** A change that cannot work, found before anything is touched. */
-export interface Refusal {
-  readonly code: RefusalCode;
-  /** The desired-spec field at fault, when one is. */
-  readonly field?: string;
-  /** What is wrong and how to fix it. */
-  readonly message: string;
-}
-
-/** The plan: steps to run, or refusals. */
-export type Plan =
-  | {
-      readonly kind: "ok";
-      readonly steps: readonly Step[];
-      /** Seconds the instance is expected to be not Running because of this plan. */
-      readonly expectedDowntimeSeconds: number;
-      /** Seconds the whole plan is expected to take. */
-      readonly expectedDurationSeconds: number;
-      /** True when the plan stops the instance. */
-      readonly stopsInstance: boolean;
-    }
-  | { readonly kind: "refused"; readonly refusals: readonly Refusal[] };
+export type {
+  WaitStatusStep,
+  WaitCooldownStep,
+  StopStep,
+  StartStep,
+  ModifyTypeStep,
+  Change,
+  ModifyBandwidthStep,
+  ModifyTemporaryBandwidthStep,
+  ModifyStep,
+  Step,
+  RefusalCode,
+  Refusal,
+  Plan,
+} from "./plan-types";
+import type { ModifyBandwidthStep, ModifyBase, ModifyStep, ModifyTemporaryBandwidthStep, ModifyTypeStep, Plan, Refusal, Step } from "./plan-types";
 
 type Item =
   | { readonly kind: "type"; readonly step: Omit<ModifyTypeStep, keyof ModifyBase> }

@@ -5,7 +5,7 @@
  * where it leaves a limit open, the limit here is this package's choice and says so.
  */
 import { createHash } from "node:crypto";
-import type { ModifyStep, Refusal } from "./plan";
+import type { ModifyStep, Refusal } from "./plan-types";
 import type { TemporaryBandwidth } from "./schema";
 
 /**

@@ -12,7 +12,7 @@ import { withRetry } from "./retry";
 import { cooldownEndMs, partialOf, type Run } from "./run";
 import { requestOf } from "./steps";
 import { ApplyError } from "./types";
-import { waitUntil } from "./waits";
+import { waitUntil } from "./cooldown";
 
 const isModify = (s: Step): s is ModifyStep => s.kind === "modifyType" || s.kind === "modifyBandwidth" || s.kind === "modifyTemporaryBandwidth";
 

@@ -12,9 +12,9 @@ import { formatDuration } from "../describe";
 import type { EcsApiError } from "../errors";
 import { realClock, type Clock } from "../clock";
 import { classify, RETRY_POLICIES, retryDelayMs, withinUnknownCooldown, type RetryAction, type RetryPolicy } from "./policies";
-import { checkDeadline, cooldownEndMs, signalOf, type CallOptions, type Run } from "./run";
+import { checkDeadline, cooldownEndMs, expectedSeconds, signalOf, type CallOptions, type Run } from "./run";
 import { Replan } from "./types";
-import { expectedSeconds, waitUntil } from "./waits";
+import { waitUntil } from "./cooldown";
 
 /**
  * Run `attempt` under `policy`: retried as {@link classify} decides, with the delay of

@@ -148,3 +148,8 @@ export function partialOf(run: Run): PartialResult {
     stoppedByEngine: st.stoppedByUs || (st.startWhenDone && st.current?.status !== "Running"),
   };
 }
+
+/** How long a stop or a start of this instance should take: as observed before, else the estimate. */
+export function expectedSeconds(run: Run, kind: "stop" | "start"): number {
+  return kind === "stop" ? (run.state.observed.stopSeconds ?? run.timing.stopSeconds) : (run.state.observed.startSeconds ?? run.timing.startSeconds);
+}

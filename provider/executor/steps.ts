@@ -9,10 +9,11 @@ import { temporaryActive, type ModifyStep, type Plan, type Step } from "../plan"
 import { removeMarker } from "./marker";
 import { atSendTime } from "../rules";
 import { withRetry } from "./retry";
-import { cooldownEndMs, iso, type CallOptions, type Run } from "./run";
+import { cooldownEndMs, expectedSeconds, iso, type CallOptions, type Run } from "./run";
 import { isEcsApiError, TRANSPORT_CODES } from "../errors";
 import { EngineFailure, type AppliedStep } from "./types";
-import { expectedSeconds, pollUntil, readOnce, waitStatus, waitUntil } from "./waits";
+import { waitUntil } from "./cooldown";
+import { pollUntil, readOnce, waitStatus } from "./waits";
 
 /** The single-item `ModifyInstanceSpec` request of a step. */
 export function requestOf(instanceId: string, step: ModifyStep): ModifyRequest {

@@ -2,27 +2,11 @@
  * Reading and waiting: the instance's status and changes (polled), the cooldown (slept, with
  * progress), all bounded by the apply's deadline and its abort signal.
  */
-import { formatDuration } from "../describe";
 import type { InstanceSnapshot } from "../model";
 import { withRetry } from "./retry";
-import { checkDeadline, signalOf, type CallOptions, type Run } from "./run";
+import { expectedSeconds, signalOf, type CallOptions, type Run } from "./run";
 import { nextPollAtMs, type PollExpectation } from "./timing";
 import { EngineFailure, type ApplyErrorCode } from "./types";
-
-/** Sleep until `untilMs`, reporting the remaining cooldown at least every `progressSeconds`. */
-export async function waitUntil(run: Run, untilMs: number, opts: CallOptions = {}): Promise<void> {
-  const signal = signalOf(run, opts);
-  checkDeadline(run, untilMs, "waiting for the cooldown", opts.limitMs);
-  for (let now = run.clock.now(); now < untilMs; now = run.clock.now()) {
-    const remaining = untilMs - now;
-    run.emit({
-      type: "waitingForCooldown",
-      remainingSeconds: remaining / 1000,
-      message: `waiting for cooldown ${formatDuration(remaining / 1000)}`,
-    });
-    await run.clock.sleep(Math.min(remaining, run.timing.progressSeconds * 1000), signal);
-  }
-}
 
 /** One `DescribeInstances` (no retry); records the snapshot. A vanished instance fails the run. */
 export async function readOnce(run: Run): Promise<InstanceSnapshot> {
@@ -101,11 +85,6 @@ export async function pollUntil(
 /** Poll until the instance is `target`; `start` as for {@link pollUntil} (default: read now). */
 export function waitStatus(run: Run, target: "Running" | "Stopped", opts: CallOptions = {}, start: PollStart = { readNow: true }): Promise<InstanceSnapshot> {
   return pollUntil(run, (s) => s.status === target, { target: `status ${target}`, limitSeconds: run.timing.settleSeconds, code: "Timeout" }, opts, start);
-}
-
-/** How long a stop or a start of this instance should take: as observed before, else the estimate. */
-export function expectedSeconds(run: Run, kind: "stop" | "start"): number {
-  return kind === "stop" ? (run.state.observed.stopSeconds ?? run.timing.stopSeconds) : (run.state.observed.startSeconds ?? run.timing.startSeconds);
 }
 
 /** Read, and wait until the instance is Running or Stopped. */
