@@ -301,6 +301,12 @@ export function isLocalDiskCategory(category: string): boolean {
   return category.startsWith("ephemeral") || category.startsWith("local_");
 }
 
+// A preview reads its instances from one listing of the region (ceil(M / 100) calls for M instances)
+// this old at most: preview shows, the apply reads live. Regions larger than the listing's pages are
+// read by id instead.
+const LISTING_TTL_MS = 30_000;
+const LISTING_MAX_PAGES = 10;
+
 // The type catalogue changes with stock: shared by the reads of one run (preview, then the apply), no longer.
 const CATALOGUE_TTL_MS = 60_000;
 
@@ -409,9 +415,12 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
   return {
     async describeInstance(instanceId, o) {
       const priority = o?.priority ?? priorityOf(instanceId);
-      const found = scheduler
-        ? await scheduler.readBatched("DescribeInstances", instanceId, priority, describeMany, onWait)
-        : (await describeMany([instanceId])).get(instanceId);
+      const listed = scheduler && priority === "preview" ? (await scheduler.cached("listing", LISTING_TTL_MS, listRegion))?.get(instanceId) : undefined;
+      const found =
+        listed ??
+        (scheduler
+          ? await scheduler.readBatched("DescribeInstances", instanceId, priority, describeMany, onWait)
+          : (await describeMany([instanceId])).get(instanceId));
       if (!found) return undefined;
       if (found.Status === "Running") scheduler?.down.delete(instanceId);
       const local = o?.knownHasLocalDisks ?? (await hasLocalDisks(instanceId));
@@ -433,6 +442,18 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     tagInstance: (instanceId, tags) => change("TagResources", tagResourcesParams(regionId, instanceId, tags)),
     untagInstance: (instanceId, keys) => change("UntagResources", untagResourcesParams(regionId, instanceId, keys)),
   };
+
+  /** Every instance of the region, or `undefined` when it has more than the listing's pages. */
+  async function listRegion(): Promise<ReadonlyMap<string, Body> | undefined> {
+    const out = new Map<string, Body>();
+    for (let page = 1; page <= LISTING_MAX_PAGES; page++) {
+      const b = await call("DescribeInstances", { RegionId: regionId, PageSize: String(MAX_IDS_PER_DESCRIBE), PageNumber: String(page) }, "preview");
+      const instances = list(b, "Instances", "Instance");
+      for (const i of instances) out.set(String(i.InstanceId), i);
+      if (instances.length < MAX_IDS_PER_DESCRIBE || out.size >= Number(b.TotalCount ?? 0)) return out;
+    }
+    return undefined;
+  }
 
   /** One `DescribeInstances` for up to 100 ids (sent as is: the scheduler has the budget). */
   async function describeMany(ids: readonly string[]): Promise<ReadonlyMap<string, Body>> {
