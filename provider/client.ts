@@ -11,10 +11,12 @@
  * holds the AccessKeyId and the SecurityToken too: every message the client passes on goes
  * through {@link redact}.
  */
+import { createHash } from "node:crypto";
 import RPCClient from "@alicloud/pop-core";
 import { CLIProfileCredentialsProvider, DefaultCredentialsProvider } from "@alicloud/credentials";
 import { EcsApiError, TRANSPORT_CODES } from "./errors";
 import type { InstanceSnapshot, InstanceStatus } from "./model";
+import { MAX_IDS_PER_DESCRIBE, schedulerFor, type ApiPriority } from "./scheduler";
 
 /** ECS API version used for every call. */
 export const ECS_API_VERSION = "2014-05-26";
@@ -41,6 +43,11 @@ export interface EcsClientOptions {
   readonly profile?: string;
   /** Connect and read timeout per request, ms. Default 10000. */
   readonly timeoutMs?: number;
+  /**
+   * Told when the process's API budget holds a call back for a second or more (the call waits,
+   * it does not fail): a line of progress for the user.
+   */
+  readonly onBudgetWait?: (message: string) => void;
 }
 
 /**
@@ -89,8 +96,15 @@ export interface CallResult {
 
 /** The ECS calls the engine uses. Every method throws only {@link EcsApiError}. */
 export interface EcsApi {
-  /** `DescribeInstances` (+ `DescribeDisks` unless `knownHasLocalDisks` is given); `undefined` when the instance does not exist. */
-  describeInstance(instanceId: string, opts?: { readonly knownHasLocalDisks?: boolean }): Promise<InstanceSnapshot | undefined>;
+  /**
+   * `DescribeInstances` (+ `DescribeDisks` unless `knownHasLocalDisks` is given); `undefined` when
+   * the instance does not exist. `priority` says how urgent the read is when the API budget makes
+   * calls wait (default: `downtime` for an instance this process stopped, else `normal`).
+   */
+  describeInstance(
+    instanceId: string,
+    opts?: { readonly knownHasLocalDisks?: boolean; readonly priority?: ApiPriority },
+  ): Promise<InstanceSnapshot | undefined>;
   /** `DescribeResourcesModification` (DestinationResource=InstanceType): the types the instance may change to, in stock. */
   describeAvailableInstanceTypes(instanceId: string, opts?: AvailableTypesOptions): Promise<string[]>;
   /** `DescribeDisks`: true when a disk of the instance is local (`ephemeral*`, `local_*`). */
@@ -294,9 +308,29 @@ export function isLocalDiskCategory(category: string): boolean {
   return category.startsWith("ephemeral") || category.startsWith("local_");
 }
 
+// A preview reads its instances from one listing of the region (ceil(M / 100) calls for M instances)
+// this old at most: preview shows, the apply reads live. Regions larger than the listing's pages are
+// read by id instead.
+const LISTING_TTL_MS = 30_000;
+const LISTING_MAX_PAGES = 10;
+
+// The type catalogue changes with stock: shared by the reads of one run (preview, then the apply), no longer.
+const CATALOGUE_TTL_MS = 60_000;
+
+/**
+ * The identity calls are budgeted under: the account and region behind endpoint and credentials,
+ * as a hash, so no credential is ever a readable key.
+ */
+function budgetKey(endpoint: string, regionId: string, opts: EcsClientOptions): string {
+  const who = opts.credentials ? `key:${opts.credentials.accessKeyId}` : opts.profile !== undefined ? `profile:${opts.profile}` : "chain";
+  return createHash("sha256").update(JSON.stringify([endpoint, regionId, who])).digest("hex");
+}
+
 /**
  * Create the ECS client. Cheap: no call is made until a method is used. Credentials stay inside
- * the closure (the returned object has no enumerable state).
+ * the closure (the returned object has no enumerable state). Every call goes through the process's
+ * {@link schedulerFor scheduler} of its account and region: clients of the same identity share one
+ * budget, one `DescribeInstances` coalescer and the caches of disks and type catalogues.
  *
  * @example
  * const api = createEcsClient({ regionId: "cn-hangzhou" }); // default credentials chain
@@ -338,7 +372,18 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
   };
   const rpc = new Ctor({ endpoint, apiVersion: ECS_API_VERSION, credentialsProvider, opts: { timeout } }, true);
 
-  async function call(action: string, params: Params): Promise<Body> {
+  const scheduler = schedulerFor(budgetKey(endpoint, regionId, opts));
+  const onWait =
+    opts.onBudgetWait &&
+    ((action: string, ms: number) =>
+      opts.onBudgetWait!(`waiting ${(ms / 1000).toFixed(1)} s for the account's ${action} budget (API rate limit); the call is delayed, not failed`));
+  const priorityOf = (instanceId: string): ApiPriority => (scheduler?.down.has(instanceId) ? "downtime" : "normal");
+
+  async function call(action: string, params: Params, priority: ApiPriority = "normal"): Promise<Body> {
+    return scheduler ? scheduler.call(action, priority, () => send(action, params), onWait) : send(action, params);
+  }
+
+  async function send(action: string, params: Params): Promise<Body> {
     let body: Body;
     let status: number | undefined;
     try {
@@ -351,8 +396,8 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     if (status !== undefined && status >= 400) throw answerError(action, body, status, known);
     return body;
   }
-  const change = async (action: string, params: Params): Promise<CallResult> => {
-    const b = await call(action, params);
+  const change = async (action: string, params: Params, priority: ApiPriority = "normal"): Promise<CallResult> => {
+    const b = await call(action, params, priority);
     return { requestId: typeof b.RequestId === "string" ? b.RequestId : "", sent: params };
   };
   const list = (b: unknown, outer: string, inner: string): Body[] => {
@@ -361,7 +406,11 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     return Array.isArray(l) ? (l as Body[]) : [];
   };
 
-  async function hasLocalDisks(instanceId: string): Promise<boolean> {
+  // A disk's category never changes, so one answer per instance serves the whole process.
+  const hasLocalDisks = (instanceId: string): Promise<boolean> =>
+    scheduler ? scheduler.cached(`disks:${instanceId}`, Infinity, () => readLocalDisks(instanceId)) : readLocalDisks(instanceId);
+
+  async function readLocalDisks(instanceId: string): Promise<boolean> {
     for (let page = 1; ; page++) {
       const b = await call("DescribeDisks", { RegionId: regionId, InstanceId: instanceId, PageSize: "100", PageNumber: String(page) });
       const disks = list(b, "Disks", "Disk");
@@ -372,40 +421,31 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
 
   return {
     async describeInstance(instanceId, o) {
-      const b = await call("DescribeInstances", {
-        RegionId: regionId,
-        InstanceIds: JSON.stringify([instanceId]),
-        PageSize: "10",
-      });
-      const found = list(b, "Instances", "Instance").find((i) => String(i.InstanceId) === instanceId);
+      const priority = o?.priority ?? priorityOf(instanceId);
+      const listed = scheduler && priority === "preview" ? (await scheduler.cached("listing", LISTING_TTL_MS, listRegion))?.get(instanceId) : undefined;
+      const found =
+        listed ??
+        (scheduler
+          ? await scheduler.readBatched("DescribeInstances", instanceId, priority, describeMany, onWait)
+          : (await describeMany([instanceId])).get(instanceId));
       if (!found) return undefined;
+      if (found.Status === "Running") scheduler?.down.delete(instanceId);
       const local = o?.knownHasLocalDisks ?? (await hasLocalDisks(instanceId));
       return toSnapshot(found, regionId, local);
     },
-    async describeAvailableInstanceTypes(instanceId, o) {
-      const b = await call("DescribeResourcesModification", {
-        RegionId: regionId,
-        ResourceId: instanceId,
-        DestinationResource: "InstanceType",
-        OperationType: "Upgrade",
-        MigrateAcrossZone: o?.allowMigrateAcrossZone ? "true" : "false",
-      });
-      const types = new Set<string>();
-      for (const zone of list(b, "AvailableZones", "AvailableZone")) {
-        if (zone.Status !== undefined && zone.Status !== "Available") continue;
-        for (const res of list(zone, "AvailableResources", "AvailableResource")) {
-          if (res.Type !== "InstanceType") continue;
-          for (const s of list(res, "SupportedResources", "SupportedResource")) {
-            if (s.Status === "Available" && typeof s.Value === "string") types.add(s.Value);
-          }
-        }
-      }
-      return [...types].sort();
+    describeAvailableInstanceTypes(instanceId, o) {
+      const read = () => readCatalogue(instanceId, o);
+      return scheduler ? scheduler.cached(`types:${instanceId}:${o?.allowMigrateAcrossZone === true}`, CATALOGUE_TTL_MS, read) : read();
     },
     hasLocalDisks,
-    stopInstance: (instanceId, stoppedMode) => change("StopInstance", stopInstanceParams(instanceId, stoppedMode)),
-    startInstance: (instanceId) => change("StartInstance", startInstanceParams(instanceId)),
-    modifyInstanceSpec: (request, clientToken) => change("ModifyInstanceSpec", modifyInstanceSpecParams(request, clientToken)),
+    stopInstance: async (instanceId, stoppedMode) => {
+      const r = await change("StopInstance", stopInstanceParams(instanceId, stoppedMode));
+      scheduler?.down.add(instanceId);
+      return r;
+    },
+    startInstance: (instanceId) => change("StartInstance", startInstanceParams(instanceId), priorityOf(instanceId)),
+    modifyInstanceSpec: (request, clientToken) =>
+      change("ModifyInstanceSpec", modifyInstanceSpecParams(request, clientToken), priorityOf(request.instanceId)),
     tagInstance: (instanceId, tags) => change("TagResources", tagResourcesParams(regionId, instanceId, tags)),
     untagInstance: (instanceId, keys) => change("UntagResources", untagResourcesParams(regionId, instanceId, keys)),
     async dryRunModifyInstanceSpec(request) {
@@ -419,6 +459,49 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
       }
     },
   };
+
+  /** Every instance of the region, or `undefined` when it has more than the listing's pages. */
+  async function listRegion(): Promise<ReadonlyMap<string, Body> | undefined> {
+    const out = new Map<string, Body>();
+    for (let page = 1; page <= LISTING_MAX_PAGES; page++) {
+      const b = await call("DescribeInstances", { RegionId: regionId, PageSize: String(MAX_IDS_PER_DESCRIBE), PageNumber: String(page) }, "preview");
+      const instances = list(b, "Instances", "Instance");
+      for (const i of instances) out.set(String(i.InstanceId), i);
+      if (instances.length < MAX_IDS_PER_DESCRIBE || out.size >= Number(b.TotalCount ?? 0)) return out;
+    }
+    return undefined;
+  }
+
+  /** One `DescribeInstances` for up to 100 ids (sent as is: the scheduler has the budget). */
+  async function describeMany(ids: readonly string[]): Promise<ReadonlyMap<string, Body>> {
+    const b = await send("DescribeInstances", {
+      RegionId: regionId,
+      InstanceIds: JSON.stringify(ids),
+      PageSize: String(MAX_IDS_PER_DESCRIBE),
+    });
+    return new Map(list(b, "Instances", "Instance").map((i) => [String(i.InstanceId), i] as const));
+  }
+
+  async function readCatalogue(instanceId: string, o: AvailableTypesOptions | undefined): Promise<string[]> {
+    const b = await call("DescribeResourcesModification", {
+      RegionId: regionId,
+      ResourceId: instanceId,
+      DestinationResource: "InstanceType",
+      OperationType: "Upgrade",
+      MigrateAcrossZone: o?.allowMigrateAcrossZone ? "true" : "false",
+    });
+    const types = new Set<string>();
+    for (const zone of list(b, "AvailableZones", "AvailableZone")) {
+      if (zone.Status !== undefined && zone.Status !== "Available") continue;
+      for (const res of list(zone, "AvailableResources", "AvailableResource")) {
+        if (res.Type !== "InstanceType") continue;
+        for (const s of list(res, "SupportedResources", "SupportedResource")) {
+          if (s.Status === "Available" && typeof s.Value === "string") types.add(s.Value);
+        }
+      }
+    }
+    return [...types].sort();
+  }
 }
 
 /** `StopInstance` parameters: a normal (not forced) stop in the given billing mode. */

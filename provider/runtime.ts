@@ -12,7 +12,10 @@
  *   config, else `ALICLOUD_ACCESS_KEY`/`ALICLOUD_SECRET_KEY`, else the `@alicloud/credentials`
  *   default chain (`ALIBABA_CLOUD_ACCESS_KEY_ID`…, OIDC, CLI profile, ECS RAM role);
  * - defaults for every resource of the stack: `pulumi-ecs-spec:cooldownSeconds` and
- *   `pulumi-ecs-spec:estimates` stack config (a resource's own input wins).
+ *   `pulumi-ecs-spec:estimates` stack config (a resource's own input wins);
+ * - the process's API budget: `pulumi-ecs-spec:apiRateLimits` (calls per minute per action).
+ *   `PULUMI_ECS_SPEC_API_SCHEDULER=off` sends every call on its own, unbudgeted, as before the
+ *   scheduler existed: for the benchmark's comparison only.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import {
@@ -35,7 +38,9 @@ import {
 import { apply, ApplyError, readWithRetry, createEcsClient, describePlan, plan, typeCatalogueFor, type EcsApi, type InstanceSnapshot } from "./engine";
 import { guardTheProcess, shutdownSignal, trackApply } from "./lifecycle";
 import { markerIsStale, RESTORE_MARKER_KEY } from "./marker";
-import { parseStackDefaults } from "./stack-config";
+import { wantedInstanceType } from "./plan";
+import { configureApiScheduling } from "./scheduler";
+import { parseApiRateLimits, parseStackDefaults } from "./stack-config";
 
 interface Settings {
   endpoint?: string;
@@ -56,12 +61,16 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<v
     credentials: accessKeyId && accessKeySecret ? { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) } : undefined,
     defaults: parseStackDefaults((key) => req.config.get(`pulumi-ecs-spec:${key}`)),
   };
+  const limits = parseApiRateLimits((key) => req.config.get(`pulumi-ecs-spec:${key}`));
+  configureApiScheduling({ ...(limits ? { limits } : {}), enabled: process.env.PULUMI_ECS_SPEC_API_SCHEDULER !== "off" });
 }
 
 function clientFor(inputs: Record<string, unknown>, regionId: string): EcsApi {
   const profile = typeof inputs.credentialsProfile === "string" ? inputs.credentialsProfile : undefined;
+  const label = typeof inputs.instanceId === "string" ? inputs.instanceId : "pulumi-ecs-spec";
   return createEcsClient({
     regionId,
+    onBudgetWait: (message) => console.log(`[${label}] ${message}`),
     endpoint: (typeof inputs.endpoint === "string" ? inputs.endpoint : undefined) ?? settings.endpoint,
     // A profile named on the resource wins over keys from the stack config or the environment.
     ...(profile !== undefined ? { profile } : { credentials: settings.credentials }),
@@ -81,11 +90,16 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
   const desired = checked.desired;
   if (!desired) return { inputs: { ...news, plan: [`planned at apply time: ${checked.unknownFields.join(", ")} not known yet`] } };
   const api = clientFor(news, desired.regionId);
-  const actual = await readWithRetry(() => api.describeInstance(desired.instanceId));
-  if (!actual) {
+  const read = await readWithRetry(() => api.describeInstance(desired.instanceId, { knownHasLocalDisks: false, priority: "preview" }));
+  if (!read) {
     return { failures: [{ property: "instanceId", reason: `instance ${desired.instanceId} was not found in region ${desired.regionId}: check instanceId and regionId (and the credentials' account)` }] };
   }
-  const recorded = recordedInOldInputs(olds, news, desired, actual);
+  const recorded = recordedInOldInputs(olds, news, desired, read);
+  // Local disks matter only to a type change: the disks are read only when one is wanted.
+  const actual =
+    wantedInstanceType(read, desired, recorded.pendingInstanceType) === undefined
+      ? read
+      : { ...read, hasLocalDisks: await readWithRetry(() => api.hasLocalDisks(desired.instanceId)) };
   const startWhenDone = shouldStart(olds[EXPECTED_STATUS_KEY], recorded.stoppedByEngine, actual);
   const availableTypes = await typeCatalogueFor(api, actual, desired, recorded.pendingInstanceType, retryRead);
   const result = plan(actual, desired, {
@@ -111,7 +125,7 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Rec
   const parsed = desiredOf(news, settings.defaults);
   if (!parsed.ok) return { changes: true };
   const api = clientFor(news, parsed.value.regionId);
-  const actual = await readWithRetry(() => api.describeInstance(parsed.value.instanceId, { knownHasLocalDisks: false }));
+  const actual = await readWithRetry(() => api.describeInstance(parsed.value.instanceId, { knownHasLocalDisks: false, priority: "preview" }));
   if (!actual) return { changes: true };
   const recorded = recordedInOutputs(olds);
   const startWhenDone = shouldStart(news[EXPECTED_STATUS_KEY], recorded.stoppedByEngine, actual);
@@ -175,7 +189,7 @@ export async function update(id: string, olds: Record<string, unknown>, news: Re
  */
 export async function read(id: string, props: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {
   const api = clientFor(props, String(props.regionId));
-  const live = await readWithRetry(() => api.describeInstance(id, { knownHasLocalDisks: false }));
+  const live = await readWithRetry(() => api.describeInstance(id, { knownHasLocalDisks: false, priority: "preview" }));
   if (!live) return {};
   return { id, ...refreshed(props, live) };
 }

@@ -8,6 +8,7 @@
  */
 import { ESTIMATE_KEYS, type StackDefaults } from "./context";
 import type { Estimates } from "./plan";
+import { RATE_LIMITED_ACTIONS } from "./scheduler";
 
 /** A stack config value that cannot be used. */
 export class StackConfigError extends Error {
@@ -53,6 +54,41 @@ export function parseStackDefaults(get: (key: string) => string | undefined): St
       e[key as (typeof ESTIMATE_KEYS)[number]] = value;
     }
     out.estimates = e;
+  }
+  return out;
+}
+
+/**
+ * `pulumi-ecs-spec:apiRateLimits`: calls per minute the provider process allows itself per ECS
+ * action (`default` for the actions not named), e.g.
+ *
+ *   pulumi config set --path 'pulumi-ecs-spec:apiRateLimits.DescribeInstances' 100
+ *
+ * `undefined` when not set (the scheduler's documented defaults apply).
+ */
+export function parseApiRateLimits(get: (key: string) => string | undefined): Record<string, number> | undefined {
+  const raw = get("apiRateLimits");
+  if (raw === undefined) return undefined;
+  const keys = ["default", ...RATE_LIMITED_ACTIONS];
+  const usage = `fix it with: pulumi config set --path 'pulumi-ecs-spec:apiRateLimits.DescribeInstances' 100 (keys: ${keys.join(", ")})`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new StackConfigError(`stack config pulumi-ecs-spec:apiRateLimits must be an object of calls per minute; ${usage}`);
+  }
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!keys.includes(key)) throw new StackConfigError(`stack config pulumi-ecs-spec:apiRateLimits.${key} is not a rate-limited action; ${usage}`);
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 100_000) {
+      throw new StackConfigError(
+        `stack config pulumi-ecs-spec:apiRateLimits.${key} must be a whole number of calls per minute from 1 to 100000, got ${JSON.stringify(value)}; ${usage}`,
+      );
+    }
+    out[key] = value;
   }
   return out;
 }

@@ -24,7 +24,8 @@ Options:
   --start-seconds SECONDS      Stopped -> Starting -> Running duration (default 5)
   --async-apply-seconds S      Async=true type change apply time (default 3)
   --token-seconds SECONDS      ClientToken "in flight" time after a success (default 0)
-  --rate-limit N               calls per minute per action before Throttling.User (0 = off; default 1000)
+  --rate-limit N               calls per calendar minute per action before Throttling.User (0 = off; default 1000)
+  --rate-limit-action A=N      the same for action A only (repeatable), e.g. DescribeInstances=300
   --access-key-id ID           accept this key instead of the demo key (with --access-key-secret)
   --access-key-secret SECRET
   --call-log-entries N         calls the log keeps at most (default 10000)
@@ -100,6 +101,12 @@ function parseArgs(argv: string[]): SimulatorOptions & { empty: boolean } {
       case "--async-apply-seconds": timing.asyncApplySeconds = num(flag, value()); break;
       case "--token-seconds": timing.tokenProcessingSeconds = num(flag, value()); break;
       case "--rate-limit": opts.rateLimitPerMinute = num(flag, value()); break;
+      case "--rate-limit-action": {
+        const m = /^([A-Za-z]+)=(\d+)$/.exec(value() ?? "");
+        if (!m) fail("--rate-limit-action takes ACTION=N, e.g. DescribeInstances=300");
+        opts.rateLimits = { ...(opts.rateLimits ?? {}), [m[1]!]: Number(m[2]) };
+        break;
+      }
       case "--access-key-id": keyId = value(); break;
       case "--access-key-secret": keySecret = value(); break;
       case "--quiet": opts.quiet = true; break;

@@ -12,6 +12,7 @@ import { CallLog, type CallLogEntry, type CallLogLimits, type CallLogStats } fro
 import { defaultMessageFor, defaultStatusFor, E, type SimError } from "./errors.js";
 import { faultProblem, FaultQueue, MAX_LATENCY_MS, namedInstances, type ActiveFault, type FaultSpec } from "./faults.js";
 import { ACTIONS, advanceAll, DEFAULT_TIMING, newRequestId, pruneTokens, type Params, type SimulatorTiming } from "./model.js";
+import { RateWindows } from "./ratelimit.js";
 import { demoState, normalizeState, type SimState } from "./state.js";
 
 /** The only API version the simulator speaks. */
@@ -54,8 +55,16 @@ export interface SimulatorOptions {
   state?: SimState;
   /** Accepted key pairs. Default: `[DEMO_CREDENTIALS]`. All belong to the one simulated account. */
   credentials?: SimCredential[];
-  /** Calls per minute per action for the account before `Throttling.User`; 0 = no limit. Default 1000. */
+  /**
+   * Calls per calendar minute per action for the account (every caller, every key) before
+   * `Throttling.User`; 0 = no limit. Default 1000. A call refused at minute T succeeds again from
+   * minute T+1 (the API's documented window).
+   */
   rateLimitPerMinute?: number;
+  /** Per-action overrides of `rateLimitPerMinute`, e.g. `{ DescribeInstances: 300 }`. */
+  rateLimits?: Record<string, number>;
+  /** The rate limit's window, seconds: 60 as in the API, less in compressed time. Default 60. */
+  rateWindowSeconds?: number;
   /** No per-call log line on stdout. Default true. */
   quiet?: boolean;
   /** Bounds of the call log (default 10,000 entries and 32 MiB); the oldest entries go first. */
@@ -211,10 +220,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   let timing: SimulatorTiming = { ...DEFAULT_TIMING, ...(opts.timing ?? {}) };
   const credentials = opts.credentials && opts.credentials.length > 0 ? opts.credentials : [DEMO_CREDENTIALS];
   const rateLimit = opts.rateLimitPerMinute ?? 1000;
+  const rateLimits: Record<string, number> = { ...(opts.rateLimits ?? {}) };
+  const limitOf = (action: string) => (Object.hasOwn(rateLimits, action) ? rateLimits[action]! : rateLimit);
   const quiet = opts.quiet ?? true;
   const nonces = new NonceStore();
   const faults = new FaultQueue();
-  const rateWindow = new Map<string, number[]>();
+  const rateWindows = new RateWindows(limitOf, (opts.rateWindowSeconds ?? 60) * 1000);
   // Latency faults in progress; close() cancels them so a long one does not keep the process alive.
   const sleeping = new Set<NodeJS.Timeout>();
   const sleep = (ms: number) =>
@@ -258,17 +269,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     }
   };
 
-  const overRateLimit = (action: string, now: number): boolean => {
-    if (rateLimit <= 0) return false;
-    const recent = (rateWindow.get(action) ?? []).filter((t) => now - t < 60_000);
-    if (recent.length >= rateLimit) {
-      rateWindow.set(action, recent);
-      return true;
-    }
-    recent.push(now);
-    rateWindow.set(action, recent);
-    return false;
-  };
+  const overRateLimit = (action: string, now: number): boolean => !rateWindows.take(action, now);
 
   const replaceState = (input: unknown): string | undefined => {
     const parsed = normalizeState(clone(input));
@@ -418,7 +419,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
           log.clear();
           return sendJson(res, 200, { ok: true });
         case "GET /_sim/config":
-          return sendJson(res, 200, { timing, rateLimitPerMinute: rateLimit, regionId: state.regionId, apiVersion: API_VERSION, callLog: log.stats() });
+          return sendJson(res, 200, { timing, rateLimitPerMinute: rateLimit, rateLimits, regionId: state.regionId, apiVersion: API_VERSION, callLog: log.stats() });
         case "PUT /_sim/timing": {
           const t = json() as Partial<SimulatorTiming> | null;
           if (!t || typeof t !== "object" || Object.entries(t).some(([k, v]) => !(k in DEFAULT_TIMING) || typeof v !== "number" || v < 0)) {

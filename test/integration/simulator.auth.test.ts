@@ -262,8 +262,9 @@ describe("ecs-sim: authentication and gateway", function () {
     });
 
     it("answers Throttling.User (400) past the per-minute limit, per action, distinct from the cooldown", async () => {
-      // GIVEN a limit of 3 calls per minute per action
+      // GIVEN a limit of 3 calls per minute per action, and not the last second of a minute (the window is the calendar minute)
       sim = await startFast({ rateLimitPerMinute: 3 });
+      if (Date.now() % 60_000 > 59_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 10));
       const client = ecsClient(sim);
       for (let i = 0; i < 3; i++) await client.describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION }));
       // WHEN a fourth DescribeInstances arrives within the minute
