@@ -24,6 +24,7 @@ import {
   type RetryPolicy,
   type TemporaryBandwidth,
 } from "../provider/engine";
+import { configureApiScheduling } from "../provider/scheduler";
 import { startSimulator, type CallLogEntry, type FaultSpec, type RunningSimulator } from "../simulator/index";
 import { startLateAnswerProxy, type LateAnswerProxy } from "./late-answer-proxy";
 
@@ -313,6 +314,9 @@ const errorText = (e: unknown) => (e instanceof ApplyError ? `${e.code}: ${e.mes
 
 /** Runs one cell on a fresh simulator. */
 export async function runCell(step: MatrixStep, fault: MatrixFault): Promise<CellResult> {
+  // Time is compressed 20-fold here, but the provider's API budget counts calls per real minute:
+  // polls 50 ms apart would spend a real account's budget. The budget is not what this matrix tests.
+  configureApiScheduling({ limits: { default: 100_000 } });
   const began = Date.now();
   const sim = await startSimulator({ port: 0, timing: SIM_TIMING, quiet: true });
   const proxy = fault.answerLateMs !== undefined ? await startLateAnswerProxy(sim.url) : undefined;
