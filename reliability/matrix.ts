@@ -19,12 +19,12 @@ import {
   type ApplyResult,
   type DesiredSpec,
   type EcsApi,
-  type InstanceSnapshot,
   type PolicyName,
   type RetryPolicy,
   type TemporaryBandwidth,
 } from "../provider/engine";
 import { configureApiScheduling } from "../provider/scheduler";
+import { snapshot } from "../test/helpers/snapshot";
 import { startSimulator, type CallLogEntry, type FaultSpec, type RunningSimulator } from "../simulator/index";
 import { startLateAnswerProxy, type LateAnswerProxy } from "./late-answer-proxy";
 
@@ -135,21 +135,11 @@ export const FAULTS: readonly MatrixFault[] = [
 /** The plan's steps for the scenario, from the planner itself: the rows in the order the engine runs them. */
 export function plannedSteps(): { kinds: string[]; rows: MatrixStep[] } {
   const desired = desiredSpec(futureWindow());
-  const live = {
+  const live = snapshot({
     instanceId: INSTANCE_ID,
-    regionId: "cn-hangzhou",
-    zoneId: "cn-hangzhou-h",
-    status: "Running",
     instanceType: FROM.instanceType,
     internetMaxBandwidthOut: FROM.internetMaxBandwidthOut,
-    internetMaxBandwidthIn: 100,
-    instanceChargeType: "PostPaid",
-    internetChargeType: "PayByTraffic",
-    stoppedMode: "Not-applicable",
-    operationLocks: [],
-    hasLocalDisks: false,
-    tags: {},
-  } satisfies InstanceSnapshot;
+  });
   const p = plan(live, desired, { now: new Date(), availableTypes: [TO.instanceType], estimates: ENGINE_TIMING });
   if (p.kind !== "ok") throw new Error(`the scenario's plan was refused: ${JSON.stringify(p.refusals)}`);
   const kinds = p.steps.map((s) => s.kind);

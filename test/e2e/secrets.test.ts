@@ -119,6 +119,14 @@ function total(found: readonly string[]): number {
   return found.reduce((n, line) => n + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
 }
 
+/** The preview and the up (the first two runs) failed with SignatureDoesNotMatch, its string to sign redacted, and the hint. */
+function assertRefusedWithHint(runs: readonly { code: number; stdout: string; stderr: string }[]): void {
+  for (const r of runs.slice(0, 2)) {
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout + r.stderr, /SignatureDoesNotMatch \(HTTP 400\): [^\n]*server string to sign is:<redacted> \[RequestId [^\n]*check the AccessKey secret/);
+  }
+}
+
 describe("secrets: no credential in anything the CLI wrote", function () {
   let sim: RunningSimulator;
   let proxy: SigningProxy;
@@ -159,11 +167,7 @@ describe("secrets: no credential in anything the CLI wrote", function () {
     // WHEN previewed and applied
     const runs = await previewUpExport();
     // THEN both fail with the gateway's code and a usable hint
-    const [preview, up] = runs;
-    for (const r of [preview, up]) {
-      assert.notEqual(r.code, 0);
-      assert.match(r.stdout + r.stderr, /SignatureDoesNotMatch \(HTTP 400\): [^\n]*server string to sign is:<redacted> \[RequestId [^\n]*check the AccessKey secret/);
-    }
+    assertRefusedWithHint(runs);
     // AND one signed read per run reached the simulator, and was refused
     assert.deepEqual(sim.calls().map((c) => `${c.action} ${c.code}`), ["DescribeInstances SignatureDoesNotMatch", "DescribeInstances SignatureDoesNotMatch"]);
     assert.equal(proxy.signatures.length, 2);
@@ -200,11 +204,7 @@ describe("secrets: no credential in anything the CLI wrote", function () {
     // WHEN previewed and applied
     const runs = await previewUpExport();
     // THEN both fail with the gateway's code and a usable hint
-    const [preview, up] = runs;
-    for (const r of [preview, up]) {
-      assert.notEqual(r.code, 0);
-      assert.match(r.stdout + r.stderr, /SignatureDoesNotMatch \(HTTP 400\): [^\n]*server string to sign is:<redacted> \[RequestId [^\n]*check the AccessKey secret/);
-    }
+    assertRefusedWithHint(runs);
     assert.deepEqual(sim.calls().map((c) => `${c.action} ${c.code}`), ["DescribeInstances SignatureDoesNotMatch", "DescribeInstances SignatureDoesNotMatch"]);
     assert.equal(proxy.signatures.length, 2);
     // AND nothing the CLI wrote holds the key id, either secret, the token or a signature
