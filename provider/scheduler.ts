@@ -49,7 +49,7 @@ export interface SchedulerOptions {
   /** How long a read waits for others to join its `DescribeInstances`, ms. Default 30. */
   readonly coalesceMs?: number;
   /**
-   * How old an answer of a batched read may be and still serve a later non-preview read of the
+   * How old an answer of a batched read may be and still serve a later `normal` read of the
    * same id, ms (never one sent before the process's last change of the instance). Default 300.
    */
   readonly freshMs?: number;
@@ -281,7 +281,7 @@ export class ApiScheduler {
    * One entry of a batched read (`DescribeInstances` by id): reads asked for within `coalesceMs`
    * of each other, or while the budget holds them, go out as one call of up to
    * {@link MAX_IDS_PER_DESCRIBE} ids. Ids read (not for a preview) within `watchMs` fill the rest
-   * of every call, and a non-preview read is answered from an entry sent at most `freshMs` ago and
+   * of every call, and a `normal` read is answered from an entry sent at most `freshMs` ago and
    * after the last {@link ApiScheduler.changed} of its id, without a call: instances polled at
    * different moments share calls. Resolves with the entry for `id`, or `undefined`.
    */
@@ -289,7 +289,9 @@ export class ApiScheduler {
     if (priority !== "preview") {
       const now = this.clock.now();
       this.watched.set(id, now);
-      const hit = this.fresh.get(id);
+      // A downtime read is never answered from an earlier batch: a status a few hundred ms old makes
+      // its poll miss the transition and wait a whole poll interval more, with the instance down.
+      const hit = priority === "downtime" ? undefined : this.fresh.get(id);
       if (hit && now - hit.sentAt <= this.freshMs && hit.sentAt > (this.changedAt.get(id) ?? -Infinity)) return Promise.resolve(hit.value as T);
     }
     return new Promise<T | undefined>((resolve, reject) => {
