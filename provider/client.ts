@@ -317,6 +317,11 @@ const LISTING_MAX_PAGES = 10;
 // The type catalogue changes with stock: shared by the reads of one run (preview, then the apply), no longer.
 const CATALOGUE_TTL_MS = 60_000;
 
+// Local-disk facts come from one listing of the region's disks per process (ceil(D / 100) calls for
+// D disks). A region with more disks than these pages is read per instance instead.
+const DISK_PAGE_SIZE = 100;
+const DISK_LISTING_MAX_PAGES = 10;
+
 /**
  * The identity calls are budgeted under: the account and region behind endpoint and credentials,
  * as a hash, so no credential is ever a readable key.
@@ -378,6 +383,7 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     ((action: string, ms: number) =>
       opts.onBudgetWait!(`waiting ${(ms / 1000).toFixed(1)} s for the account's ${action} budget (API rate limit); the call is delayed, not failed`));
   const priorityOf = (instanceId: string): ApiPriority => (scheduler?.down.has(instanceId) ? "downtime" : "normal");
+  const changed = (instanceId: string) => scheduler?.changed(instanceId);
 
   async function call(action: string, params: Params, priority: ApiPriority = "normal"): Promise<Body> {
     return scheduler ? scheduler.call(action, priority, () => send(action, params), onWait) : send(action, params);
@@ -397,18 +403,56 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     return body;
   }
   const change = async (action: string, params: Params, priority: ApiPriority = "normal"): Promise<CallResult> => {
-    const b = await call(action, params, priority);
+    const id = params.InstanceId ?? params["ResourceId.1"];
+    const b = await call(action, params, priority).finally(() => id !== undefined && changed(id));
     return { requestId: typeof b.RequestId === "string" ? b.RequestId : "", sent: params };
   };
+  // What the type catalogue of an instance is keyed by, from its last read in this process. The
+  // answer (types the instance may change to, in stock, with OperationType=Upgrade and no
+  // InstanceType filter) depends on the zone's stock, the current type (its family fixes the
+  // architecture and what it may move to, and it is left out of the answer), the billing method
+  // (PrePaid has its own upgrade paths) and MigrateAcrossZone (in the key where it is used): so
+  // instances alike in these share one answer. It would be unsafe for types that also depend on
+  // the instance's image (e.g. images without NVMe drivers) or its network (classic vs VPC); the
+  // key has neither, and a type the image cannot run is refused by ModifyInstanceSpec itself.
+  const catalogueKeys = scheduler?.catalogueKeys ?? new Map<string, string>();
+  const catalogueKeyOf = (i: Body): string => JSON.stringify([i.ZoneId, i.InstanceType, i.InstanceChargeType]);
   const list = (b: unknown, outer: string, inner: string): Body[] => {
     const o = b && typeof b === "object" ? (b as Body)[outer] : undefined;
     const l = o && typeof o === "object" ? (o as Body)[inner] : undefined;
     return Array.isArray(l) ? (l as Body[]) : [];
   };
 
-  // A disk's category never changes, so one answer per instance serves the whole process.
+  // A disk's category never changes (local disks come and go only with the instance), so one answer
+  // per instance serves the whole process; with a scheduler, the answers of all instances come
+  // from one listing of the region's disks. An instance the listing does not have (created since)
+  // is read on its own.
   const hasLocalDisks = (instanceId: string): Promise<boolean> =>
-    scheduler ? scheduler.cached(`disks:${instanceId}`, Infinity, () => readLocalDisks(instanceId)) : readLocalDisks(instanceId);
+    scheduler
+      ? scheduler.cached(`disks:${instanceId}`, Infinity, async () => {
+          const listed = (await scheduler.cached("disk-listing", Infinity, listRegionDisks))?.get(instanceId);
+          return listed ?? readLocalDisks(instanceId);
+        })
+      : readLocalDisks(instanceId);
+
+  /** Whether each instance of the region has a local disk, or `undefined` when the region has more disks than the listing's pages. */
+  async function listRegionDisks(): Promise<ReadonlyMap<string, boolean> | undefined> {
+    const out = new Map<string, boolean>();
+    let seen = 0;
+    for (let page = 1; page <= DISK_LISTING_MAX_PAGES; page++) {
+      const b = await call("DescribeDisks", { RegionId: regionId, PageSize: String(DISK_PAGE_SIZE), PageNumber: String(page) });
+      const total = Number(b.TotalCount ?? 0);
+      if (total > DISK_PAGE_SIZE * DISK_LISTING_MAX_PAGES) return undefined;
+      const disks = list(b, "Disks", "Disk");
+      for (const d of disks) {
+        const id = String(d.InstanceId ?? "");
+        if (id !== "") out.set(id, out.get(id) === true || isLocalDiskCategory(String(d.Category ?? "")));
+      }
+      seen += disks.length;
+      if (disks.length < DISK_PAGE_SIZE || seen >= total) return out;
+    }
+    return undefined;
+  }
 
   async function readLocalDisks(instanceId: string): Promise<boolean> {
     for (let page = 1; ; page++) {
@@ -430,12 +474,14 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
           : (await describeMany([instanceId])).get(instanceId));
       if (!found) return undefined;
       if (found.Status === "Running") scheduler?.down.delete(instanceId);
+      catalogueKeys.set(instanceId, catalogueKeyOf(found));
       const local = o?.knownHasLocalDisks ?? (await hasLocalDisks(instanceId));
       return toSnapshot(found, regionId, local);
     },
     describeAvailableInstanceTypes(instanceId, o) {
       const read = () => readCatalogue(instanceId, o);
-      return scheduler ? scheduler.cached(`types:${instanceId}:${o?.allowMigrateAcrossZone === true}`, CATALOGUE_TTL_MS, read) : read();
+      const of = catalogueKeys.get(instanceId) ?? `instance:${instanceId}`;
+      return scheduler ? scheduler.cached(`types:${of}:${o?.allowMigrateAcrossZone === true}`, CATALOGUE_TTL_MS, read) : read();
     },
     hasLocalDisks,
     stopInstance: async (instanceId, stoppedMode) => {

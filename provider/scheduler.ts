@@ -49,6 +49,16 @@ export interface SchedulerOptions {
   /** How long a read waits for others to join its `DescribeInstances`, ms. Default 30. */
   readonly coalesceMs?: number;
   /**
+   * How old an answer of a batched read may be and still serve a later `normal` read of the
+   * same id, ms (never one sent before the process's last change of the instance). Default 300.
+   */
+  readonly freshMs?: number;
+  /**
+   * How long after its last non-preview read an id counts as being watched (polled), ms: watched
+   * ids ride along in every batch, so their next poll is served from that answer. Default 15 s.
+   */
+  readonly watchMs?: number;
+  /**
    * How long one call may be held back by the budget (throttled answers included) before the
    * last `Throttling.User` is passed to the caller, ms. Default 15 minutes.
    */
@@ -195,6 +205,13 @@ export class ApiScheduler {
   private pending: PendingRead<unknown>[] = [];
   private sender: BatchSender<unknown> | undefined;
   private flushScheduled = false;
+  private readonly fresh = new Map<string, { value: unknown; sentAt: number }>();
+  private readonly watched = new Map<string, number>();
+  private readonly changedAt = new Map<string, number>();
+  private readonly freshMs: number;
+  private readonly watchMs: number;
+  /** What the type catalogue of each instance read in this process is keyed by (set by the client). */
+  readonly catalogueKeys = new Map<string, string>();
   /** Instances this process stopped and has not seen Running since: their calls are downtime. */
   readonly down = new Set<string>();
 
@@ -202,6 +219,8 @@ export class ApiScheduler {
     this.limits = { ...DEFAULT_API_RATE_LIMITS, ...(opts.limits ?? {}) };
     this.clock = opts.clock ?? realClock;
     this.coalesceMs = opts.coalesceMs ?? 30;
+    this.freshMs = opts.freshMs ?? 300;
+    this.watchMs = opts.watchMs ?? 15_000;
     this.maxWaitMs = opts.maxWaitMs ?? 15 * MINUTE_MS;
   }
 
@@ -261,9 +280,20 @@ export class ApiScheduler {
   /**
    * One entry of a batched read (`DescribeInstances` by id): reads asked for within `coalesceMs`
    * of each other, or while the budget holds them, go out as one call of up to
-   * {@link MAX_IDS_PER_DESCRIBE} ids. Resolves with the entry for `id`, or `undefined`.
+   * {@link MAX_IDS_PER_DESCRIBE} ids. Ids read (not for a preview) within `watchMs` fill the rest
+   * of every call, and a `normal` read is answered from an entry sent at most `freshMs` ago and
+   * after the last {@link ApiScheduler.changed} of its id, without a call: instances polled at
+   * different moments share calls. Resolves with the entry for `id`, or `undefined`.
    */
   readBatched<T>(action: string, id: string, priority: ApiPriority, send: BatchSender<T>, onWait?: BudgetWaitListener): Promise<T | undefined> {
+    if (priority !== "preview") {
+      const now = this.clock.now();
+      this.watched.set(id, now);
+      // A downtime read is never answered from an earlier batch: a status a few hundred ms old makes
+      // its poll miss the transition and wait a whole poll interval more, with the instance down.
+      const hit = priority === "downtime" ? undefined : this.fresh.get(id);
+      if (hit && now - hit.sentAt <= this.freshMs && hit.sentAt > (this.changedAt.get(id) ?? -Infinity)) return Promise.resolve(hit.value as T);
+    }
     return new Promise<T | undefined>((resolve, reject) => {
       this.pending.push({ id, rank: RANK[priority], since: this.clock.now(), resolve: resolve as (v: unknown) => void, reject, ...(onWait ? { onWait } : {}) });
       this.sender ??= send as BatchSender<unknown>;
@@ -291,6 +321,13 @@ export class ApiScheduler {
       } else rest.push(p);
     }
     this.pending = rest;
+    const now = this.clock.now();
+    if (rest.length === 0 && taken.some((p) => p.rank !== RANK.preview)) {
+      for (const [id, at] of this.watched) {
+        if (now - at > this.watchMs) this.watched.delete(id);
+        else if (ids.length < MAX_IDS_PER_DESCRIBE && !ids.includes(id)) ids.push(id);
+      }
+    }
     const send = this.sender!;
     if (rest.length === 0) this.sender = undefined;
     this.flushScheduled = rest.length > 0;
@@ -298,12 +335,15 @@ export class ApiScheduler {
     try {
       const found = await send(ids);
       budget.answered();
+      for (const [id, value] of found) {
+        if (now > (this.changedAt.get(id) ?? -Infinity)) this.fresh.set(id, { value, sentAt: now });
+      }
       for (const p of taken) p.resolve(found.get(p.id));
     } catch (e) {
-      const now = this.clock.now();
       if (isRateLimitError(e)) {
         budget.throttled();
-        const again = taken.filter((p) => now - p.since < this.maxWaitMs);
+        const at = this.clock.now();
+        const again = taken.filter((p) => at - p.since < this.maxWaitMs);
         for (const p of taken) if (!again.includes(p)) p.reject(e);
         if (again.length > 0) {
           this.pending.push(...again);
@@ -318,6 +358,15 @@ export class ApiScheduler {
       budget.answered();
       for (const p of taken) p.reject(e);
     }
+  }
+
+  /**
+   * A call that changes instance `id` was answered: no batched answer sent before now serves a
+   * later read of it (a poll after a stop must not see the status from before the stop).
+   */
+  changed(id: string): void {
+    this.changedAt.set(id, this.clock.now());
+    this.fresh.delete(id);
   }
 
   /**

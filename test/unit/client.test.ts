@@ -159,10 +159,10 @@ describe("client: the wire and the answers", () => {
     assert.deepEqual([e.code, e.decision], [TRANSPORT_CODES.network, "verifyThenRetry"]);
   });
 
-  it("describeInstance: DescribeInstances then DescribeDisks; local disks found; absent instance is undefined", async () => {
+  it("describeInstance: DescribeInstances then a DescribeDisks listing of the region; local disks found; absent instance is undefined", async () => {
     replies = [
       { status: 200, body: JSON.stringify({ RequestId: "R", Instances: { Instance: [{ InstanceId: "i-1", Status: "Stopped", InstanceType: "ecs.i2.xlarge", InternetMaxBandwidthOut: 0, InternetMaxBandwidthIn: 10, InstanceChargeType: "PostPaid", OperationLocks: { LockReason: [] }, EipAddress: { AllocationId: "" }, DedicatedHostAttribute: { DedicatedHostId: "" } }] } }) },
-      { status: 200, body: JSON.stringify({ RequestId: "R", Disks: { Disk: [{ Category: "cloud_essd" }, { Category: "local_ssd_pro" }] } }) },
+      { status: 200, body: JSON.stringify({ RequestId: "R", TotalCount: 3, Disks: { Disk: [{ InstanceId: "i-1", Category: "cloud_essd" }, { InstanceId: "i-1", Category: "local_ssd_pro" }, { InstanceId: "i-9", Category: "cloud_essd" }] } }) },
       { status: 200, body: JSON.stringify({ RequestId: "R", Instances: { Instance: [] } }) },
     ];
     const s = await api.describeInstance("i-1");
@@ -170,6 +170,7 @@ describe("client: the wire and the answers", () => {
     assert.equal(s!.eipAllocationId, undefined);
     assert.deepEqual(seen.map((x) => x.params.get("Action")), ["DescribeInstances", "DescribeDisks"]);
     assert.equal(seen[0]!.params.get("InstanceIds"), '["i-1"]');
+    assert.deepEqual([seen[1]!.params.get("InstanceId"), seen[1]!.params.get("PageSize"), seen[1]!.params.get("PageNumber")], [null, "100", "1"]);
     assert.equal(await api.describeInstance("i-2", { knownHasLocalDisks: false }), undefined);
     assert.equal(seen.length, 3);
   });

@@ -200,6 +200,39 @@ describe("ApiScheduler: coalesced reads and caches", () => {
     await Promise.all(reads);
   });
 
+  it("watched ids ride along in a batch; its answer serves their normal reads for freshMs, not a downtime read nor one after a change", async () => {
+    // GIVEN ids a, b, c, d read once (normal), and a sender that records its calls
+    const clock = new TimerClock();
+    const s = new ApiScheduler({ clock, coalesceMs: 30, freshMs: 300 });
+    const batches: string[][] = [];
+    const send = async (ids: readonly string[]) => (batches.push([...ids]), new Map(ids.map((id) => [id, { id, at: clock.now() }] as const)));
+    const read = (id: string, p: "normal" | "downtime" = "normal") => s.readBatched("DescribeInstances", id, p, send);
+    const first = Promise.all(["i-a", "i-b", "i-c", "i-d"].map((id) => read(id)));
+    await clock.advance(30);
+    await first;
+    await clock.advance(1_000);
+    // WHEN a is read (one call), then within 300 ms b (normal), c (downtime), and d after a change of d
+    const a = read("i-a");
+    await clock.advance(30);
+    const sentAt = clock.now();
+    await a;
+    await clock.advance(100);
+    const b = await read("i-b");
+    s.changed("i-d");
+    const later = [read("i-c", "downtime"), read("i-d")];
+    await clock.advance(30);
+    await Promise.all(later);
+    // THEN b came from a's call, which carried every watched id; c and d went out together in a call of their own
+    assert.deepEqual(batches.slice(1), [["i-a", "i-b", "i-c", "i-d"], ["i-c", "i-d", "i-a", "i-b"]]);
+    assert.deepEqual(b, { id: "i-b", at: sentAt });
+    // AND more than 300 ms after the last call (which carried b too), b is read again
+    await clock.advance(301);
+    const again = read("i-b");
+    await clock.advance(30);
+    await again;
+    assert.equal(batches.length, 4);
+  });
+
   it("a throttled batch is sent again after the pause, not failed", async () => {
     // GIVEN a sender that throttles once
     const clock = new TimerClock();
