@@ -7,7 +7,6 @@
  * A bad value fails every resource of the stack with the key named, before any API call.
  */
 import { ESTIMATE_KEYS, type StackDefaults } from "./context";
-import type { Estimates } from "./plan";
 import { RATE_LIMITED_ACTIONS } from "./scheduler";
 
 /** A stack config value that cannot be used. */
@@ -20,7 +19,7 @@ export class StackConfigError extends Error {
  * (structured values arrive as JSON text).
  */
 export function parseStackDefaults(get: (key: string) => string | undefined): StackDefaults {
-  const out: { cooldownSeconds?: number; estimates?: Partial<Estimates> } = {};
+  const out: { -readonly [K in keyof StackDefaults]: StackDefaults[K] } = {};
   const cooldown = get("cooldownSeconds");
   if (cooldown !== undefined) {
     const n = Number(cooldown);
@@ -31,30 +30,15 @@ export function parseStackDefaults(get: (key: string) => string | undefined): St
     }
     out.cooldownSeconds = n;
   }
-  const estimates = get("estimates");
-  if (estimates !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(estimates);
-    } catch {
-      parsed = undefined;
-    }
-    const usage = `fix it with: pulumi config set --path 'pulumi-ecs-spec:estimates.stopSeconds' 45 (keys: ${ESTIMATE_KEYS.join(", ")})`;
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-      throw new StackConfigError(`stack config pulumi-ecs-spec:estimates must be an object of seconds; ${usage}`);
-    }
-    const e: { -readonly [K in keyof Estimates]?: number } = {};
-    for (const [key, value] of Object.entries(parsed)) {
-      if (!(ESTIMATE_KEYS as readonly string[]).includes(key)) {
-        throw new StackConfigError(`stack config pulumi-ecs-spec:estimates.${key} is not a known estimate; ${usage}`);
-      }
-      if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-        throw new StackConfigError(`stack config pulumi-ecs-spec:estimates.${key} must be a number of seconds, 0 or more, got ${JSON.stringify(value)}; ${usage}`);
-      }
-      e[key as (typeof ESTIMATE_KEYS)[number]] = value;
-    }
-    out.estimates = e;
-  }
+  const estimates = numberMap(get, "estimates", {
+    keys: ESTIMATE_KEYS,
+    what: "an object of seconds",
+    unknownKey: "is not a known estimate",
+    valid: (v) => Number.isFinite(v) && v >= 0,
+    rule: "a number of seconds, 0 or more",
+    example: "estimates.stopSeconds' 45",
+  });
+  if (estimates) out.estimates = estimates;
   return out;
 }
 
@@ -67,10 +51,30 @@ export function parseStackDefaults(get: (key: string) => string | undefined): St
  * `undefined` when not set (the scheduler's documented defaults apply).
  */
 export function parseApiRateLimits(get: (key: string) => string | undefined): Record<string, number> | undefined {
-  const raw = get("apiRateLimits");
+  // Every key present holds a number: the map has no undefined values.
+  return numberMap(get, "apiRateLimits", {
+    keys: ["default", ...RATE_LIMITED_ACTIONS],
+    what: "an object of calls per minute",
+    unknownKey: "is not a rate-limited action",
+    valid: (v) => Number.isInteger(v) && v >= 1 && v <= 100_000,
+    rule: "a whole number of calls per minute from 1 to 100000",
+    example: "apiRateLimits.DescribeInstances' 100",
+  }) as Record<string, number> | undefined;
+}
+
+/**
+ * A structured stack config value (`pulumi-ecs-spec:<name>`, JSON text): an object of known keys,
+ * each a number the rule accepts. `undefined` when not set; a `StackConfigError` naming the key and
+ * the fix otherwise.
+ */
+function numberMap<K extends string>(
+  get: (key: string) => string | undefined,
+  name: string,
+  spec: { keys: readonly K[]; what: string; unknownKey: string; valid: (v: number) => boolean; rule: string; example: string },
+): Partial<Record<K, number>> | undefined {
+  const raw = get(name);
   if (raw === undefined) return undefined;
-  const keys = ["default", ...RATE_LIMITED_ACTIONS];
-  const usage = `fix it with: pulumi config set --path 'pulumi-ecs-spec:apiRateLimits.DescribeInstances' 100 (keys: ${keys.join(", ")})`;
+  const usage = `fix it with: pulumi config set --path 'pulumi-ecs-spec:${spec.example} (keys: ${spec.keys.join(", ")})`;
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -78,17 +82,15 @@ export function parseApiRateLimits(get: (key: string) => string | undefined): Re
     parsed = undefined;
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new StackConfigError(`stack config pulumi-ecs-spec:apiRateLimits must be an object of calls per minute; ${usage}`);
+    throw new StackConfigError(`stack config pulumi-ecs-spec:${name} must be ${spec.what}; ${usage}`);
   }
-  const out: Record<string, number> = {};
+  const out: Partial<Record<K, number>> = {};
   for (const [key, value] of Object.entries(parsed)) {
-    if (!keys.includes(key)) throw new StackConfigError(`stack config pulumi-ecs-spec:apiRateLimits.${key} is not a rate-limited action; ${usage}`);
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 100_000) {
-      throw new StackConfigError(
-        `stack config pulumi-ecs-spec:apiRateLimits.${key} must be a whole number of calls per minute from 1 to 100000, got ${JSON.stringify(value)}; ${usage}`,
-      );
+    if (!(spec.keys as readonly string[]).includes(key)) throw new StackConfigError(`stack config pulumi-ecs-spec:${name}.${key} ${spec.unknownKey}; ${usage}`);
+    if (typeof value !== "number" || !spec.valid(value)) {
+      throw new StackConfigError(`stack config pulumi-ecs-spec:${name}.${key} must be ${spec.rule}, got ${JSON.stringify(value)}; ${usage}`);
     }
-    out[key] = value;
+    out[key as K] = value;
   }
   return out;
 }
