@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { AppliedStep, ObservedDurations } from "./executor";
 import { markerSaysStart } from "./marker";
-import type { InstanceSnapshot } from "./model";
+import { isDown, type InstanceSnapshot } from "./model";
 import type { Estimates, PlanContext } from "./plan";
 import { parseDesiredSpec, TemporaryBandwidthSchema, type DesiredSpec, type ParseResult, type SpecFailure, type TemporaryBandwidth } from "./schema";
 
@@ -71,10 +71,6 @@ export function isUnknown(value: unknown): boolean {
   return false;
 }
 
-/** Stopped, or on its way there. */
-export function isDown(s: InstanceSnapshot): boolean {
-  return s.status === "Stopped" || s.status === "Stopping";
-}
 
 /** The user's desired spec out of the resource's inputs (computed and connection keys removed). */
 export function specInputs(inputs: Record<string, unknown>): Record<string, unknown> {

@@ -5,7 +5,7 @@
  * whose Pulumi state was never written) is finished by the next one, which starts the instance
  * again. An instance stopped on purpose carries no marker and stays stopped. Pure; no I/O.
  */
-import type { InstanceSnapshot } from "./model";
+import { isDown, type InstanceSnapshot } from "./model";
 
 /** The tag key. Not under the reserved `aliyun`/`acs:` prefixes. */
 export const RESTORE_MARKER_KEY = "pulumi-ecs-spec:restore-status";
@@ -19,7 +19,7 @@ export function hasRestoreMarker(s: InstanceSnapshot): boolean {
 
 /** True when the marker says a run stopped the instance and it must be started again. */
 export function markerSaysStart(s: InstanceSnapshot): boolean {
-  return hasRestoreMarker(s) && (s.status === "Stopped" || s.status === "Stopping");
+  return hasRestoreMarker(s) && isDown(s);
 }
 
 /** True when the marker is left on an instance that runs (an interrupted run's leftover): remove it. */

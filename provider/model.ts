@@ -39,3 +39,8 @@ export interface InstanceSnapshot {
   /** The instance's tags (`Tags.Tag[]` of `DescribeInstances`), key → value. */
   readonly tags: Readonly<Record<string, string>>;
 }
+
+/** Stopped, or on its way there. */
+export function isDown(s: Pick<InstanceSnapshot, "status">): boolean {
+  return s.status === "Stopped" || s.status === "Stopping";
+}
