@@ -126,6 +126,81 @@ export const E = {
       "We have detected a security risk with your default credit or debit card. Please proceed with verification via the link in your email."),
   chargeTypeNotFound: () => err(404, "InvalidInstanceChargeType.NotFound", "The InstanceChargeType does not exist in our records"),
 
+  // --- ModifyPrepayInstanceSpec (subscription type change); statuses and messages of its reference ---
+  prepayInstanceNotFound: () => err(400, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),
+  prepayTypeNotSupported: (detail = "The specified InstanceType does not exist or beyond the permitted range.") =>
+    err(400, "InvalidInstanceType.ValueNotSupported", detail),
+  prepayTypeUnauthorized: () => err(400, "InvalidInstanceType.ValueUnauthorized", "The specified InstanceType is not authorized."),
+  prepayTypeArchitecture: () => err(400, "InvalidInstanceType.NotSupported", "The specified InstanceType is not Supported."),
+  billingMethodNotSupported: () =>
+    err(400, "InvalidBillingMethod.ValueNotSupported", "The operation is not permitted due to an invalid billing method of the instance."),
+  prepayUnpaidOrder: () => err(400, "InvalidInstance.UnpaidOrder", "The specified instance has unpaid order."),
+  operationDeniedUnpaidOrder: () => err(403, "OperationDenied.UnpaidOrder", "The specified instance has unpaid order."),
+  orderCreationFailed: () =>
+    err(400, "OrderCreationFailed", "Order creation failed, please check your params and try it again later.", true),
+  prepayThrottling: () =>
+    err(400, "Throttling", "You have made too many requests within a short time; your request is denied due to request throttling.", true),
+  rebootTimeMalformed: () => err(400, "InvalidRebootTime.MalFormed", "The specified rebootTime is not valid."),
+  rebootTimeNotSupported: () => err(400, "InvalidRebootTime.ValueNotSupported", "The specified RebootTime is not valid."),
+  prepayIdempotenceMismatch: () =>
+    err(400, "IdempotenceParamNotMatch", "Request uses a client token in a previous request but is not identical to that request."),
+  prepayNotStopped: () => err(400, "InvalidStatus.NotStopped", "Instance status must be stopped."),
+  downgradeQuotaExceeded: () => err(400, "InstanceDowngrade.QuotaExceed", "Quota of instance downgrade is exceed."),
+  prepayInvalidParameter: (detail: string) => err(400, "InvalidParameter", detail),
+  lastOrderProcessing: () => err(400, "LastOrderProcessing", "The previous order is still processing, please try again later.", true),
+  renewWithDowngradeInPlan: () =>
+    err(400, "InvalidOperation.InstanceRenewWithDowngradeInPlan",
+      "The operation is denied due to the specified instance has renew with downgrade record in plan."),
+  prepayNoStock: () =>
+    err(403, "OperationDenied.NoStock",
+      "The resource is out of stock in the specified zone. Please try other types, or choose other regions and zones."),
+  prepayTypeOffline: () => err(403, "InstanceType.Offline", "The specified InstanceType has been offline."),
+  prepayImageNotSupportType: () => err(403, "ImageNotSupportInstanceType", "The specified image does not support the specified InstanceType."),
+  prepayIncorrectStatus: () => err(403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation."),
+  preInstanceExpired: () => err(403, "InvalidInstance.PreInstanceExpired", "Instance business status is not Expired."),
+  prepayEipNotSupport: () =>
+    err(403, "InvalidInstance.EipNotSupport", "The special instance with eip not support operate, please unassociate eip first."),
+  localDiskUnsupported: () =>
+    err(403, "OperationDenied.LocalDiskUnsupported",
+      "The configuration change is not allowed when the specified instance has local disks mounted."),
+
+  // --- ModifyInstanceNetworkSpec (bandwidth of any instance, orders for subscription ones) ---
+  networkBandwidthOutInvalid: () =>
+    err(400, "InvalidInternetMaxBandwidthOut.ValueNotSupported", "The specified InternetMaxBandwidthOut is beyond the permitted range."),
+  networkBandwidthInInvalid: () =>
+    err(400, "InvalidInternetMaxBandwidthIn.ValueNotSupported", "The specified InternetMaxBandwidthIn is beyond the permitted range."),
+  networkChargeTypeInvalid: () => err(400, "InvalidInternetChargeType.ValueNotSupported", "The specified InternetChargeType is invalid."),
+  networkParameterConflict: (detail: string) => err(400, "InvalidParameter.Conflict", detail),
+  networkStartTimeInvalid: (detail = "The specified StartTime is out of the permitted range.") =>
+    err(400, "InvalidStartTime.ValueNotSupported", detail),
+  networkEndTimeInvalid: (detail = "The specified EndTime is out of the permitted range.") =>
+    err(400, "InvalidEndTime.ValueNotSupported", detail),
+  networkStartBeyondLife: () => err(400, "InvalidStartTime.BeyondLifeCycle", "The specified start time exceeds the expiration time."),
+  networkEndBeyondLife: () => err(400, "InvalidEndTime.BeyondLifeCycle", "The specified end time exceeds the expiration time."),
+  networkTemporaryLower: () =>
+    err(400, "InvalidBandwidth.ValueNotSupported", "Instance upgrade bandwidth of temporary not allow less then existed."),
+  networkAllocatePublicIpInvalid: () => err(400, "InvalidParam.AllocatePublicIp", "The specified param AllocatePublicIp is invalid."),
+  networkBandwidthParameter: (detail: string) => err(400, "InvalidParameter.Bandwidth", detail),
+  networkThrottling: () =>
+    err(400, "Throttling", "Request was denied due to request throttling, please try again after 5 minutes.", true),
+  networkDowngradedThisCycle: () =>
+    err(400, "OperationDenied",
+      "After downgrade, you cannot upgrade or downgrade your instances again in the remaining time of the current billing cycle."),
+  networkStatusUnsupported: () =>
+    err(400, "InvalidOperation.InstanceStatusUnsupported",
+      "The specified instance status is not supported for this operation, expect status is Running or Stopped."),
+  networkUnpaidOrder: () => err(403, "InvalidInstance.UnPaidOrder", "The specified Instance has unpaid order."),
+  networkExpiredOrInArrears: () =>
+    err(403, "InstanceExpiredOrInArrears",
+      "The specified operation is denied as your prepay instance is expired (prepay mode) or in arrears (afterpay mode)."),
+  networkEipNoBandwidth: () => err(403, "InvalidInstance.InstanceNotSupported", "The special vpc instance with eip not need bandwidth."),
+  networkInstanceNotFound: () => err(404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist."),
+  lastRequestProcessing: () => err(400, "LastRequestProcessing", "The previous request is still processing, please try again later.", true),
+  taskConflict: () => err(400, "TaskConflict", "The operation is too frequent, please wait a moment and try again.", true),
+
+  // --- RebootInstance ---
+  rebootIncorrectStatus: () => err(403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation.", true),
+
   // --- RAM (the gateway, before the action) ---
   forbiddenRam: () => err(403, "Forbidden.RAM", "User not authorized to operate on the specified resource, or this API doesn't support RAM."),
 

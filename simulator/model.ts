@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { E, type SimError } from "./errors.js";
-import { LOCAL_DISK_CATEGORIES, type SimInstance, type SimState, type SimStatus } from "./state.js";
+import { LOCAL_DISK_CATEGORIES, type SimInstance, type SimOrder, type SimState, type SimStatus } from "./state.js";
 
 /** Durations of the simulated world, in seconds. Compress them in tests; the rules stay the same. */
 export interface SimulatorTiming {
@@ -21,6 +21,16 @@ export interface SimulatorTiming {
   tokenProcessingSeconds: number;
   /** How far in the past `Temporary.StartTime` may be before `InvalidTemporary.StartTime`. Default 300. */
   temporaryStartToleranceSeconds: number;
+  /** How long a ModifyPrepayInstanceSpec order takes to settle and apply (documented: 5–10 s). Default 7. */
+  prepayApplySeconds: number;
+  /**
+   * The interval after a successful subscription change (ModifyPrepayInstanceSpec or
+   * ModifyInstanceNetworkSpec) before the next one (`Throttling`). Default 300, the older
+   * reference's five minutes; 0 models a service that no longer enforces it.
+   */
+  prepayIntervalSeconds: number;
+  /** How long a ModifyInstanceNetworkSpec order takes to settle and apply. Default 0 (at once). */
+  networkApplySeconds: number;
 }
 
 /** The defaults: 5-minute cooldown (as documented), a few seconds per transition. */
@@ -31,6 +41,9 @@ export const DEFAULT_TIMING: SimulatorTiming = {
   asyncApplySeconds: 3,
   tokenProcessingSeconds: 0,
   temporaryStartToleranceSeconds: 300,
+  prepayApplySeconds: 7,
+  prepayIntervalSeconds: 300,
+  networkApplySeconds: 0,
 };
 
 /** Request parameters after signature noise is removed, keyed by their wire names. */
@@ -54,20 +67,28 @@ export function newRequestId(): string {
   return randomUUID().toUpperCase();
 }
 
-/** Applies every transition whose time has come. Returns true when something changed. */
+/** Applies every transition and order settlement whose time has come. Returns true when something changed. */
 export function advance(inst: SimInstance, now: number): boolean {
   let changed = false;
-  if (inst.transition && now >= inst.transition.atMs) {
-    inst.status = inst.transition.to;
-    inst.transition = null;
-    if (inst.status === "Running") {
-      inst.stoppedMode = "Not-applicable";
-      if (inst.pendingInstanceType) {
-        inst.instanceType = inst.pendingInstanceType;
-        inst.pendingInstanceType = null;
-      }
-    }
+  for (;;) {
+    // The next event due: a status transition or an order settling, whichever comes first.
+    const order = (inst.orders ?? []).filter((o) => o.status === "Processing" && o.settlesAtMs <= now).sort((a, b) => a.settlesAtMs - b.settlesAtMs)[0];
+    const t = inst.transition && now >= inst.transition.atMs ? inst.transition : undefined;
+    if (!order && !t) break;
     changed = true;
+    if (t && (!order || t.atMs <= order.settlesAtMs)) {
+      inst.status = t.to;
+      inst.transition = t.then ? { to: t.then.to, atMs: t.atMs + t.then.afterMs } : null;
+      if (inst.status === "Running") {
+        inst.stoppedMode = "Not-applicable";
+        if (inst.pendingInstanceType) {
+          inst.instanceType = inst.pendingInstanceType;
+          inst.pendingInstanceType = null;
+        }
+      }
+    } else {
+      settle(inst, order!, order!.settlesAtMs);
+    }
   }
   if (inst.applyingUntilMs !== null && now >= inst.applyingUntilMs) {
     inst.applyingUntilMs = null;
@@ -78,6 +99,39 @@ export function advance(inst: SimInstance, now: number): boolean {
     changed = true;
   }
   return changed;
+}
+
+/** Reboot timings, remembered from the last call that knew them (advance() has no timing). */
+const rebootTiming = { stopMs: 5000, startMs: 5000 };
+
+/** An order settles: paid or refunded, and its change applied. */
+function settle(inst: SimInstance, order: SimOrder, atMs: number): void {
+  order.status = order.direction === "downgrade" ? "Refunded" : "Paid";
+  applyOrder(inst, order, atMs);
+}
+
+/** Applies a paid order's change to the instance, at `atMs`. */
+function applyOrder(inst: SimInstance, order: SimOrder, atMs: number): void {
+  const c = order.change;
+  if (c.item === "instanceType") {
+    // The new type shows only after an ECS-level restart: the next start, a RebootInstance, or the
+    // reboot RebootWhenFinished asks for (a Stopped instance stays Stopped).
+    inst.pendingInstanceType = c.instanceType === inst.instanceType ? null : c.instanceType;
+    if (c.rebootWhenFinished && inst.status === "Running" && inst.pendingInstanceType) reboot(inst, atMs, rebootTiming.stopMs, rebootTiming.startMs);
+  } else if (c.item === "bandwidth") {
+    if (c.internetMaxBandwidthOut !== undefined) inst.internetMaxBandwidthOut = c.internetMaxBandwidthOut;
+    if (c.internetMaxBandwidthIn !== undefined) inst.internetMaxBandwidthIn = c.internetMaxBandwidthIn;
+    // A subscription instance raised from 0 gets a static public IP at once.
+    if ((c.internetMaxBandwidthOut ?? 0) > 0 && !inst.publicIpAddress && !inst.eip) inst.publicIpAddress = `47.96.3.${Math.floor(Math.random() * 250) + 1}`;
+  } else {
+    inst.temporaryBandwidth = { startTime: c.startTime, endTime: c.endTime, internetMaxBandwidthOut: c.internetMaxBandwidthOut };
+  }
+}
+
+/** Running → Stopping → Starting → Running, as RebootInstance does. */
+function reboot(inst: SimInstance, atMs: number, stopMs: number, startMs: number): void {
+  inst.status = "Stopping";
+  inst.transition = { to: "Starting", atMs: atMs + stopMs, then: { to: "Running", afterMs: startMs } };
 }
 
 /** Advances every instance; returns true when anything changed. */
@@ -187,7 +241,7 @@ export function instanceView(ctx: ModelContext, inst: SimInstance): Record<strin
     InstanceNetworkType: "vpc",
     CreationTime: inst.creationTime,
     StartTime: inst.creationTime,
-    ExpiredTime: inst.instanceChargeType === "PrePaid" ? "2026-12-31T16:00Z" : "2099-12-31T15:59Z",
+    ExpiredTime: expiredTimeOf(inst),
     SerialNumber: createHash("md5").update(inst.instanceId).digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5"),
     EipAddress: inst.eip
       ? { AllocationId: inst.eip.allocationId, IpAddress: inst.eip.ipAddress, Bandwidth: inst.eip.bandwidth, InternetChargeType: "PayByTraffic" }
@@ -336,7 +390,8 @@ function describeResourcesModification(ctx: ModelContext, p: Params): Outcome {
         .filter((o) => {
           const spec = ctx.state.instanceTypes[o.instanceType];
           return spec && !spec.offline && spec.authorized !== false && o.instanceType !== inst.instanceType &&
-            (p.InstanceType === undefined || p.InstanceType === o.instanceType);
+            (p.InstanceType === undefined || p.InstanceType === o.instanceType) &&
+            prepayDirectionMatches(ctx, inst, o.instanceType, p.OperationType);
         })
         .map((o) => ({ Value: o.instanceType, Status: o.status, StatusCategory: o.statusCategory, Min: null, Max: null, Unit: null }));
     }
@@ -352,6 +407,35 @@ function describeResourcesModification(ctx: ModelContext, p: Params): Outcome {
     };
   });
   return ok({ AvailableZones: { AvailableZone: availableZones } });
+}
+
+/**
+ * A subscription instance's catalogue is split by direction: `OperationType=Upgrade` lists the
+ * types that are an upgrade of the current one (paid), `Downgrade` the others (refunded). The
+ * simulator's rule: an upgrade has at least the vCPUs and the memory of the current type. A
+ * pay-as-you-go instance has no direction: every type is listed whatever OperationType says.
+ */
+function prepayDirectionMatches(ctx: ModelContext, inst: SimInstance, target: string, operationType: string | undefined): boolean {
+  if (inst.instanceChargeType !== "PrePaid" || (operationType !== "Upgrade" && operationType !== "Downgrade")) return true;
+  return (typeDirection(ctx, inst.instanceType, target) === "upgrade") === (operationType === "Upgrade");
+}
+
+/** Upgrade: at least the vCPUs and the memory of `from`; anything else is a downgrade (a refund). */
+export function typeDirection(ctx: ModelContext, from: string, to: string): "upgrade" | "downgrade" {
+  const a = ctx.state.instanceTypes[from];
+  const b = ctx.state.instanceTypes[to];
+  if (!a || !b) return "upgrade";
+  return b.cpu >= a.cpu && b.memoryMiB >= a.memoryMiB ? "upgrade" : "downgrade";
+}
+
+/** `ExpiredTime` as DescribeInstances shows it. */
+export function expiredTimeOf(inst: SimInstance): string {
+  return inst.instanceChargeType === "PrePaid" ? (inst.expiredTime ?? "2099-12-31T15:59Z") : "2099-12-31T15:59Z";
+}
+
+/** The subscription has ended (`ExpiredTime` passed). */
+function isExpired(inst: SimInstance, now: number): boolean {
+  return inst.instanceChargeType === "PrePaid" && Date.parse(expiredTimeOf(inst)) <= now;
 }
 
 // ---------------------------------------------------------------- Stop / Start
@@ -620,6 +704,296 @@ function modifyInstanceSpec(ctx: ModelContext, p: Params): Outcome {
   return answer;
 }
 
+// ---------------------------------------------------------------- RebootInstance
+
+function rebootInstance(ctx: ModelContext, p: Params): Outcome {
+  if (p.InstanceId === undefined) return fail(E.missingParameter("InstanceId"));
+  const force = parseBool(p.ForceStop);
+  if (force === null) return fail(E.invalidParameter("ForceStop"));
+  const dryRun = parseBool(p.DryRun);
+  if (dryRun === null) return fail(E.invalidParameter("DryRun"));
+  const inst = findInstance(ctx, p.InstanceId);
+  if (!inst) return fail(E.instanceNotFound());
+  if (inst.operationLocks.some((l) => l.lockReason === "security")) return fail(E.lockedForSecurity());
+  if (inst.status !== "Running") return fail(E.rebootIncorrectStatus());
+  if (dryRun) return fail(E.dryRunOperation());
+  reboot(inst, ctx.now, ctx.timing.stopSeconds * 1000, ctx.timing.startSeconds * 1000);
+  return ok();
+}
+
+// ---------------------------------------------------------------- orders (subscription changes)
+
+let orderSeq = 0;
+
+/** A new order ID: digits, as the API returns them. */
+function newOrderId(now: number): string {
+  orderSeq = (orderSeq + 1) % 1000;
+  return `2${String(now).slice(-10)}${String(orderSeq).padStart(3, "0")}`;
+}
+
+/** A remembered token's answer, or the refusal of a reuse with other parameters; undefined for a new token. */
+function replayToken(ctx: ModelContext, token: string | undefined, hash: string, mismatch: () => SimError): Outcome | undefined {
+  if (token === undefined) return undefined;
+  const rec = Object.hasOwn(ctx.state.clientTokens, token) ? ctx.state.clientTokens[token] : undefined;
+  if (!rec) return undefined;
+  if (rec.paramsHash !== hash) return fail(mismatch());
+  // The order behind the token is still processing: the answer is the order's, not a new one.
+  if (ctx.now < rec.processingUntilMs) return fail(E.lastOrderProcessing());
+  return { ok: true, body: rec.response as Record<string, unknown> };
+}
+
+function rememberToken(ctx: ModelContext, token: string | undefined, hash: string, answer: Outcome, processingUntilMs: number): void {
+  if (token === undefined || !answer.ok) return;
+  Object.defineProperty(ctx.state.clientTokens, token, {
+    value: { paramsHash: hash, processingUntilMs, httpStatus: 200, response: answer.body, createdAtMs: ctx.now },
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** Creates an order on the instance; it settles (and applies) after `applySeconds`, or stays Unpaid. */
+function placeOrder(ctx: ModelContext, inst: SimInstance, action: SimOrder["action"], direction: SimOrder["direction"], autoPay: boolean, change: SimOrder["change"], applySeconds: number): SimOrder {
+  // AutoPay is ignored for a downgrade (a refund); an upgrade without it, or without the balance to pay it, waits for payment.
+  const unpaid = direction === "upgrade" && (!autoPay || ctx.state.account.lowBalance);
+  const order: SimOrder = {
+    orderId: newOrderId(ctx.now),
+    action,
+    direction,
+    status: unpaid ? "Unpaid" : "Processing",
+    autoPay,
+    createdAtMs: ctx.now,
+    settlesAtMs: ctx.now + applySeconds * 1000,
+    change,
+  };
+  inst.orders = [...(inst.orders ?? []), order];
+  if (!unpaid && applySeconds <= 0) {
+    settle(inst, order, ctx.now);
+  }
+  return order;
+}
+
+const hasUnpaidOrder = (inst: SimInstance) => (inst.orders ?? []).some((o) => o.status === "Unpaid");
+const hasProcessingOrder = (inst: SimInstance) => (inst.orders ?? []).some((o) => o.status === "Processing");
+const withinInterval = (ctx: ModelContext, inst: SimInstance) =>
+  inst.lastSpecChangeAtMs !== null && ctx.now - inst.lastSpecChangeAtMs < ctx.timing.prepayIntervalSeconds * 1000;
+
+// ---------------------------------------------------------------- ModifyPrepayInstanceSpec
+
+const ISO_MINUTES_OR_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/;
+
+function modifyPrepayInstanceSpec(ctx: ModelContext, p: Params): Outcome {
+  const { state, now } = ctx;
+  rebootTiming.stopMs = ctx.timing.stopSeconds * 1000;
+  rebootTiming.startMs = ctx.timing.startSeconds * 1000;
+  // 1. Parameter syntax.
+  if (p.InstanceId === undefined) return fail(E.missingParameter("InstanceId"));
+  if (p.InstanceType === undefined) return fail(E.missingParameter("InstanceType"));
+  const token = p.ClientToken;
+  if (token !== undefined && !/^[\x21-\x7e]{1,64}$/.test(token)) return fail(E.prepayInvalidParameter("The specified parameter ClientToken is not valid."));
+  const autoPay = parseBool(p.AutoPay);
+  if (autoPay === null) return fail(E.prepayInvalidParameter("The specified parameter AutoPay is not valid."));
+  const rebootWhenFinished = parseBool(p.RebootWhenFinished);
+  if (rebootWhenFinished === null) return fail(E.prepayInvalidParameter("The specified parameter RebootWhenFinished is not valid."));
+  const migrate = parseBool(p.MigrateAcrossZone);
+  if (migrate === null) return fail(E.prepayInvalidParameter("The specified parameter MigrateAcrossZone is not valid."));
+  if (p.OperatorType !== undefined && !["upgrade", "downgrade"].includes(p.OperatorType)) {
+    return fail(E.prepayInvalidParameter("The specified parameter OperatorType is not valid."));
+  }
+  if (p.RebootTime !== undefined) {
+    if (!ISO_MINUTES_OR_SECONDS.test(p.RebootTime) || Number.isNaN(Date.parse(p.RebootTime))) return fail(E.rebootTimeMalformed());
+    if (Date.parse(p.RebootTime) < now) return fail(E.rebootTimeNotSupported());
+  }
+  if (p.EndTime !== undefined) return fail(E.prepayInvalidParameter("Temporary type changes (EndTime) are not simulated."));
+  if (!/^ecs\.[a-z0-9-]+\.[a-z0-9-]+$/.test(p.InstanceType)) return fail(E.prepayTypeNotSupported());
+
+  // 2. The instance, then the ClientToken (a repeat is answered before any state check).
+  const inst = findInstance(ctx, p.InstanceId);
+  if (!inst) return fail(E.prepayInstanceNotFound());
+  const hash = paramsHash("ModifyPrepayInstanceSpec", p);
+  const replay = replayToken(ctx, token, hash, E.prepayIdempotenceMismatch);
+  if (replay) return replay;
+
+  // 3. Account and billing: arrears, charge type, expiry, orders.
+  if (state.account.arrears || inst.operationLocks.some((l) => l.lockReason === "financial")) return fail(E.arrearage());
+  if (inst.operationLocks.some((l) => l.lockReason === "security")) return fail(E.prepayIncorrectStatus());
+  if (inst.instanceChargeType !== "PrePaid") return fail(E.billingMethodNotSupported());
+  if (isExpired(inst, now)) return fail(E.preInstanceExpired());
+  if (hasUnpaidOrder(inst)) return fail(E.prepayUnpaidOrder());
+  if (hasProcessingOrder(inst)) return fail(E.lastOrderProcessing());
+  if (inst.renewWithDowngradeInPlan) return fail(E.renewWithDowngradeInPlan());
+
+  // 4. The instance's own limits, then the interval after the last change.
+  if (hasLocalDisks(inst)) return fail(E.localDiskUnsupported());
+  if (inst.eip && state.account.eipBlocksPrepayTypeChange) return fail(E.prepayEipNotSupport());
+  if (withinInterval(ctx, inst)) return fail(E.prepayThrottling());
+
+  // 5. The target type.
+  const target = p.InstanceType;
+  const spec = state.instanceTypes[target];
+  if (!spec) return fail(E.prepayTypeNotSupported());
+  if (spec.authorized === false) return fail(E.prepayTypeUnauthorized());
+  if (spec.offline) return fail(E.prepayTypeOffline());
+  const current = inst.pendingInstanceType ?? inst.instanceType;
+  if (target === current) return fail(E.prepayInvalidParameter("The instance already has the specified InstanceType."));
+  const currentSpec = state.instanceTypes[inst.instanceType];
+  if (currentSpec && currentSpec.architecture !== spec.architecture) return fail(E.prepayTypeArchitecture());
+  const image = state.images[inst.imageId];
+  if (image?.unsupportedInstanceTypes?.includes(target)) return fail(E.prepayImageNotSupportType());
+  const offer = state.zones.find((z) => z.zoneId === inst.zoneId)?.offers.find((o) => o.instanceType === target);
+  if (!offer) return fail(E.prepayTypeNotSupported("The specified InstanceType is not offered in the zone of the instance."));
+  if (offer.status !== "Available") return fail(E.prepayNoStock());
+
+  // 6. Direction: the service decides; an OperatorType that says otherwise is refused.
+  const direction = typeDirection(ctx, inst.instanceType, target);
+  if (p.OperatorType !== undefined && p.OperatorType !== direction) {
+    return fail(E.prepayInvalidParameter(`The specified OperatorType ${p.OperatorType} does not match the change, which is a ${direction}.`));
+  }
+  if (direction === "downgrade") {
+    if (inst.status !== "Stopped") return fail(E.prepayNotStopped());
+    if ((inst.downgradeCount ?? 0) >= state.account.downgradeQuota) return fail(E.downgradeQuotaExceeded());
+  } else if (inst.status !== "Running" && inst.status !== "Stopped") {
+    return fail(E.prepayIncorrectStatus());
+  }
+
+  // 7. The order: asynchronous; the type shows after the next ECS-level restart.
+  const order = placeOrder(ctx, inst, "ModifyPrepayInstanceSpec", direction, autoPay ?? true,
+    { item: "instanceType", instanceType: target, rebootWhenFinished: rebootWhenFinished === true }, ctx.timing.prepayApplySeconds);
+  if (direction === "downgrade") inst.downgradeCount = (inst.downgradeCount ?? 0) + 1;
+  if (order.status !== "Unpaid") {
+    inst.lastSpecChangeAtMs = now;
+    inst.applyingUntilMs = order.settlesAtMs > now ? order.settlesAtMs : null;
+  }
+  const answer = ok({ OrderId: order.orderId });
+  rememberToken(ctx, token, hash, answer, order.status === "Processing" ? order.settlesAtMs : now);
+  return answer;
+}
+
+// ---------------------------------------------------------------- ModifyInstanceNetworkSpec
+
+const NETWORK_START = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})Z$/;
+const NETWORK_END = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})Z$/;
+
+/** `yyyy-MM-ddTHH:mmZ` (StartTime) or `yyyy-MM-ddTHHZ` (EndTime) to epoch ms, strictly; null when malformed. */
+export function parseNetworkTime(v: string, precision: "minute" | "hour"): number | null {
+  const m = (precision === "minute" ? NETWORK_START : NETWORK_END).exec(v);
+  if (!m) return null;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), precision === "minute" ? Number(m[5]) : 0);
+  const d = new Date(ms);
+  return d.getUTCDate() === Number(m[3]) && d.getUTCHours() === Number(m[4]) ? ms : null;
+}
+
+/** The shortest temporary window ModifyInstanceNetworkSpec accepts, hours. */
+export const NETWORK_MIN_WINDOW_HOURS = 3;
+
+function modifyInstanceNetworkSpec(ctx: ModelContext, p: Params): Outcome {
+  const { state, now } = ctx;
+  // 1. Parameter syntax.
+  if (p.InstanceId === undefined) return fail(E.missingParameter("InstanceId"));
+  const token = p.ClientToken;
+  if (token !== undefined && !/^[\x21-\x7e]{1,64}$/.test(token)) return fail(E.clientTokenInvalid());
+  const autoPay = parseBool(p.AutoPay);
+  if (autoPay === null) return fail(E.invalidParameter("AutoPay"));
+  const allocate = parseBool(p.AllocatePublicIp);
+  if (allocate === null) return fail(E.networkAllocatePublicIpInvalid());
+  if (p.NetworkChargeType !== undefined && !["PayByBandwidth", "PayByTraffic"].includes(p.NetworkChargeType)) return fail(E.networkChargeTypeInvalid());
+  let out: number | undefined;
+  let inb: number | undefined;
+  if (p.InternetMaxBandwidthOut !== undefined) {
+    const v = parseIntParam(p.InternetMaxBandwidthOut);
+    if (v === null || v < 0 || v > 200) return fail(E.networkBandwidthOutInvalid());
+    out = v;
+  }
+  if (p.InternetMaxBandwidthIn !== undefined) {
+    const v = parseIntParam(p.InternetMaxBandwidthIn);
+    if (v === null || v < 1 || v > 200) return fail(E.networkBandwidthInInvalid());
+    inb = v;
+  }
+  const temporary = p.StartTime !== undefined || p.EndTime !== undefined;
+  let window: { startMs: number; endMs: number } | undefined;
+  if (temporary) {
+    if (p.StartTime === undefined || p.EndTime === undefined) return fail(E.networkParameterConflict("StartTime and EndTime must be given together."));
+    const startMs = parseNetworkTime(p.StartTime, "minute");
+    if (startMs === null) return fail(E.networkStartTimeInvalid());
+    const endMs = parseNetworkTime(p.EndTime, "hour");
+    if (endMs === null) return fail(E.networkEndTimeInvalid());
+    // Minute precision: a start in the current minute is not in the past.
+    if (startMs < Math.floor(now / 60_000) * 60_000) return fail(E.networkStartTimeInvalid("The specified StartTime is earlier than the current time."));
+    if (endMs - startMs < NETWORK_MIN_WINDOW_HOURS * 3_600_000) {
+      return fail(E.networkEndTimeInvalid(`The specified EndTime must be at least ${NETWORK_MIN_WINDOW_HOURS} hours after StartTime.`));
+    }
+    if (out === undefined) return fail(E.networkBandwidthParameter("InternetMaxBandwidthOut is required for a temporary upgrade."));
+    if (inb !== undefined || p.NetworkChargeType !== undefined) {
+      return fail(E.networkParameterConflict("A temporary upgrade changes only InternetMaxBandwidthOut."));
+    }
+    window = { startMs, endMs };
+  } else if (out === undefined && inb === undefined && p.NetworkChargeType === undefined && allocate !== true) {
+    return fail(E.missingParameter("InternetMaxBandwidthOut"));
+  }
+
+  // 2. The instance, then the ClientToken.
+  const inst = findInstance(ctx, p.InstanceId);
+  if (!inst) return fail(E.networkInstanceNotFound());
+  const hash = paramsHash("ModifyInstanceNetworkSpec", p);
+  const replay = replayToken(ctx, token, hash, E.idempotenceMismatch);
+  if (replay) return replay;
+
+  // 3. Account, locks, expiry, status, orders.
+  if (state.account.arrears) return fail(E.arrearage());
+  if (inst.operationLocks.some((l) => l.lockReason === "security")) return fail(E.lockedForSecurity());
+  if (isExpired(inst, now) || inst.operationLocks.some((l) => l.lockReason === "financial")) return fail(E.networkExpiredOrInArrears());
+  if (inst.status !== "Running" && inst.status !== "Stopped") return fail(E.networkStatusUnsupported());
+  if (hasUnpaidOrder(inst)) return fail(E.networkUnpaidOrder());
+  if (hasProcessingOrder(inst)) return fail(E.lastOrderProcessing());
+
+  // 4. EIP, the interval, the downgrade rule of the billing cycle.
+  if (inst.eip) return fail(window ? E.eipTemporaryDenied() : E.networkEipNoBandwidth());
+  if (withinInterval(ctx, inst)) return fail(E.networkThrottling());
+  const prepaid = inst.instanceChargeType === "PrePaid";
+  if (prepaid && inst.bandwidthDowngradedThisCycle) return fail(E.networkDowngradedThisCycle());
+  const maxOut = prepaid && inst.internetChargeType === "PayByBandwidth" ? 200 : 100;
+  if (out !== undefined && out > maxOut) return fail(E.networkBandwidthOutInvalid());
+
+  // 5. The item's own rules.
+  let direction: SimOrder["direction"] = "upgrade";
+  let change: SimOrder["change"];
+  if (window) {
+    if (prepaid && window.endMs > Date.parse(expiredTimeOf(inst))) return fail(E.networkEndBeyondLife());
+    if (prepaid && window.startMs >= Date.parse(expiredTimeOf(inst))) return fail(E.networkStartBeyondLife());
+    if (out! < inst.internetMaxBandwidthOut) return fail(E.networkTemporaryLower());
+    change = {
+      item: "temporaryBandwidth",
+      startTime: new Date(window.startMs).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      endTime: new Date(window.endMs).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      internetMaxBandwidthOut: out!,
+    };
+  } else {
+    const newOut = out ?? inst.internetMaxBandwidthOut;
+    const newIn = inb ?? inst.internetMaxBandwidthIn;
+    if (newOut === inst.internetMaxBandwidthOut && newIn === inst.internetMaxBandwidthIn) {
+      return fail(E.networkBandwidthParameter("The specified bandwidth is the same as the current bandwidth."));
+    }
+    direction = newOut < inst.internetMaxBandwidthOut || newIn < inst.internetMaxBandwidthIn ? "downgrade" : "upgrade";
+    if (prepaid && direction === "downgrade" && (inst.downgradeCount ?? 0) >= state.account.downgradeQuota) return fail(E.downgradeQuotaExceeded());
+    change = {
+      item: "bandwidth",
+      ...(out !== undefined ? { internetMaxBandwidthOut: out } : {}),
+      ...(inb !== undefined ? { internetMaxBandwidthIn: inb } : {}),
+    };
+  }
+
+  // 6. The order (a pay-as-you-go instance gets one too: its bill changes from now on).
+  const order = placeOrder(ctx, inst, "ModifyInstanceNetworkSpec", direction, autoPay ?? true, change, ctx.timing.networkApplySeconds);
+  if (prepaid && direction === "downgrade") {
+    inst.downgradeCount = (inst.downgradeCount ?? 0) + 1;
+    inst.bandwidthDowngradedThisCycle = true;
+  }
+  if (order.status !== "Unpaid") inst.lastSpecChangeAtMs = now;
+  const answer = ok({ OrderId: order.orderId });
+  rememberToken(ctx, token, hash, answer, order.status === "Processing" ? order.settlesAtMs : now);
+  return answer;
+}
+
 // ---------------------------------------------------------------- tags
 
 /** Resource types the tag APIs know (lowercase, as documented). Only instances exist in the simulator. */
@@ -829,6 +1203,9 @@ export const ACTIONS: Record<string, (ctx: ModelContext, p: Params) => Outcome> 
   StopInstance: stopInstance,
   StartInstance: startInstance,
   ModifyInstanceSpec: modifyInstanceSpec,
+  ModifyPrepayInstanceSpec: modifyPrepayInstanceSpec,
+  ModifyInstanceNetworkSpec: modifyInstanceNetworkSpec,
+  RebootInstance: rebootInstance,
   TagResources: tagResources,
   UntagResources: untagResources,
   ListTagResources: listTagResources,

@@ -19,6 +19,17 @@ export interface SimAccount {
   /** Economical mode: StopInstance without StoppedMode defaults to `StopCharging` when true. */
   economicalMode: boolean;
   /**
+   * Type and bandwidth downgrades (refunds) a subscription instance may have in all (shared
+   * between ModifyPrepayInstanceSpec and ModifyInstanceNetworkSpec; `InstanceDowngrade.QuotaExceed`
+   * beyond). Default 3, the figure of the older API reference; the current one names no number.
+   */
+  downgradeQuota: number;
+  /**
+   * ModifyPrepayInstanceSpec refuses an instance with an EIP bound (`InvalidInstance.EipNotSupport`):
+   * only an older reference says so, the current one still lists the code. Default false.
+   */
+  eipBlocksPrepayTypeChange: boolean;
+  /**
    * Actions a RAM policy denies to the caller (e.g. `["TagResources", "UntagResources"]`): each
    * call of them answers `Forbidden.RAM` (403) before anything else is checked. Default none.
    */
@@ -98,6 +109,29 @@ export interface SimTemporaryBandwidth {
   internetMaxBandwidthOut: number;
 }
 
+/**
+ * An order created by ModifyPrepayInstanceSpec or ModifyInstanceNetworkSpec. It settles at
+ * `settlesAtMs`: an auto-paid upgrade becomes `Paid`, a downgrade `Refunded` (the change is applied
+ * then); one with `AutoPay=false` (or not enough balance) stays `Unpaid` and blocks every further
+ * change of the instance until it is paid or cancelled (edit the state: `status: "Paid"` applies
+ * it at once, `"Cancelled"` drops it).
+ */
+export interface SimOrder {
+  orderId: string;
+  action: "ModifyPrepayInstanceSpec" | "ModifyInstanceNetworkSpec";
+  /** Upgrade (paid) or downgrade (refunded); a temporary window is an upgrade. */
+  direction: "upgrade" | "downgrade";
+  status: "Processing" | "Paid" | "Refunded" | "Unpaid" | "Cancelled";
+  autoPay: boolean;
+  createdAtMs: number;
+  settlesAtMs: number;
+  /** What the order changes once settled. */
+  change:
+    | { item: "instanceType"; instanceType: string; rebootWhenFinished: boolean }
+    | { item: "bandwidth"; internetMaxBandwidthOut?: number; internetMaxBandwidthIn?: number }
+    | { item: "temporaryBandwidth"; startTime: string; endTime: string; internetMaxBandwidthOut: number };
+}
+
 /** One ECS instance. Timestamps are epoch milliseconds (wall clock). */
 export interface SimInstance {
   instanceId: string;
@@ -105,8 +139,11 @@ export interface SimInstance {
   zoneId: string;
   imageId: string;
   status: SimStatus;
-  /** An ongoing transition: at `atMs` the status becomes `to` (evaluated lazily on every read). */
-  transition: { to: SimStatus; atMs: number } | null;
+  /**
+   * An ongoing transition: at `atMs` the status becomes `to` (evaluated lazily on every read); with
+   * `then`, a second one follows `then.afterMs` later (a reboot: Stopping → Starting → Running).
+   */
+  transition: { to: SimStatus; atMs: number; then?: { to: SimStatus; afterMs: number } } | null;
   instanceType: string;
   /** A type change accepted while Stopped; it becomes `instanceType` when the instance next reaches Running. */
   pendingInstanceType: string | null;
@@ -138,6 +175,16 @@ export interface SimInstance {
   specModificationReserved?: boolean;
   /** Downgrades refused for this instance: `Downgrade.NotSupported`. */
   downgradeNotSupported?: boolean;
+  /** Subscription end, `yyyy-MM-ddTHH:mmZ` (PrePaid only; past = expired). Default far ahead. */
+  expiredTime?: string;
+  /** Orders of the instance (subscription changes), oldest first. */
+  orders?: SimOrder[];
+  /** Downgrades (refunds) made so far; see `SimAccount.downgradeQuota`. */
+  downgradeCount?: number;
+  /** A renewal with a downgrade is scheduled: `InvalidOperation.InstanceRenewWithDowngradeInPlan`. */
+  renewWithDowngradeInPlan?: boolean;
+  /** A bandwidth downgrade was made in the current billing cycle: no more bandwidth changes until it ends (`OperationDenied`). */
+  bandwidthDowngradedThisCycle?: boolean;
   /** Tags, in the order they were added (a state may hold system tags starting with `aliyun`/`acs:`, which TagResources refuses). */
   tags: SimTag[];
   creationTime: string;
@@ -175,6 +222,8 @@ export const DEMO_REGION = "cn-hangzhou";
 export const DEMO_ZONE = "cn-hangzhou-h";
 /** A second zone (only used with `AllowMigrateAcrossZone`). */
 export const DEMO_ZONE_2 = "cn-hangzhou-i";
+/** When the demo subscription instances expire. */
+export const DEMO_PREPAID_EXPIRY = "2030-12-31T16:00Z";
 /** The image of every demo instance. */
 export const DEMO_IMAGE = "aliyun_3_x64_20G_alibase_20240819.vhd";
 
@@ -298,6 +347,7 @@ export function makeInstance(instanceId: string, over: Partial<SimInstance> = {}
 export function demoAccount(): SimAccount {
   return {
     accountId: "1234567890123456", arrears: false, lowBalance: false, securityRisk3DVerification: false, economicalMode: false, deniedActions: [],
+    downgradeQuota: 3, eipBlocksPrepayTypeChange: false,
   };
 }
 
@@ -319,7 +369,7 @@ export function demoState(): SimState {
       makeInstance("i-demo-batch-01", {
         instanceType: "ecs.g6.xlarge", status: "Stopped", internetMaxBandwidthOut: 0, internetMaxBandwidthIn: 10, publicIpAddress: null,
       }),
-      makeInstance("i-demo-prepaid-01", { instanceChargeType: "PrePaid" }),
+      makeInstance("i-demo-prepaid-01", { instanceChargeType: "PrePaid", expiredTime: DEMO_PREPAID_EXPIRY }),
       makeInstance("i-demo-eip-01", {
         internetMaxBandwidthOut: 0, publicIpAddress: null,
         eip: { allocationId: "eip-demo-0001", ipAddress: "47.96.200.1", bandwidth: 5 },
@@ -334,6 +384,14 @@ export function demoState(): SimState {
       makeInstance("i-demo-ddh-01", { dedicatedHost: { dedicatedHostId: "dh-demo-0001", dedicatedHostName: "demo-ddh" } }),
       makeInstance("i-demo-locked-01", {
         operationLocks: [{ lockReason: "security", lockMsg: "The instance is locked for security reasons." }],
+      }),
+      // Subscription instances besides i-demo-prepaid-01 (appended: the order above is what older tests list).
+      makeInstance("i-demo-prepaid-stopped-01", {
+        instanceChargeType: "PrePaid", expiredTime: DEMO_PREPAID_EXPIRY, instanceType: "ecs.g6.xlarge", status: "Stopped",
+      }),
+      makeInstance("i-demo-prepaid-arrears-01", {
+        instanceChargeType: "PrePaid", expiredTime: DEMO_PREPAID_EXPIRY,
+        operationLocks: [{ lockReason: "financial", lockMsg: "The instance is locked for an overdue payment." }],
       }),
     ],
     clientTokens: {},

@@ -17,6 +17,9 @@ export const FAST_TIMING: SimulatorTiming = {
   asyncApplySeconds: 0.3,
   tokenProcessingSeconds: 0,
   temporaryStartToleranceSeconds: 300,
+  prepayApplySeconds: 0.3,
+  prepayIntervalSeconds: 1,
+  networkApplySeconds: 0,
 };
 
 export const API_VERSION = "2014-05-26";
