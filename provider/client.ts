@@ -77,6 +77,41 @@ export type ModifyRequest =
       readonly internetMaxBandwidthOut: number;
     };
 
+/**
+ * One `ModifyPrepayInstanceSpec` request: the type of a subscription instance. `RebootWhenFinished`
+ * is always sent `true` (a Running instance restarts once the order settles, a Stopped one stays
+ * Stopped), so the request, and with it its ClientToken, is the same whatever the status.
+ */
+export interface PrepayTypeRequest {
+  readonly instanceId: string;
+  readonly instanceType: string;
+  /** Sent when known; without it the API judges the direction itself. */
+  readonly operatorType?: "upgrade" | "downgrade";
+  /** `AutoPay` (ignored by the API for a downgrade). */
+  readonly autoPay: boolean;
+}
+
+/**
+ * One `ModifyInstanceNetworkSpec` request: the bandwidth of a subscription instance, or a temporary
+ * upgrade window (`startTime` `yyyy-MM-ddTHH:mmZ`, `endTime` `yyyy-MM-ddTHHZ`, as the API takes them).
+ */
+export type NetworkSpecRequest =
+  | {
+      readonly item: "bandwidth";
+      readonly instanceId: string;
+      readonly internetMaxBandwidthOut?: number;
+      readonly internetMaxBandwidthIn?: number;
+      readonly autoPay: boolean;
+    }
+  | {
+      readonly item: "temporaryBandwidth";
+      readonly instanceId: string;
+      readonly startTime: string;
+      readonly endTime: string;
+      readonly internetMaxBandwidthOut: number;
+      readonly autoPay: boolean;
+    };
+
 /** Wire parameters of one request as sent (flat, string-valued; never credentials or a signature). */
 export type WireParams = Readonly<Record<string, string>>;
 
@@ -84,6 +119,11 @@ export type WireParams = Readonly<Record<string, string>>;
 export interface AvailableTypesOptions {
   /** Also list types offered in other zones of the region. */
   readonly allowMigrateAcrossZone?: boolean;
+  /**
+   * `OperationType`: `Upgrade` (default) or `Downgrade`. A subscription instance's catalogue is split
+   * by direction (a downgrade is a refund); a pay-as-you-go instance's is the same either way.
+   */
+  readonly operationType?: "Upgrade" | "Downgrade";
 }
 
 /** Answer of a call that changes something. */
@@ -92,6 +132,12 @@ export interface CallResult {
   readonly requestId: string;
   /** The request's parameters as sent (the same for every attempt of it). */
   readonly sent: WireParams;
+}
+
+/** Answer of a call that creates an order. */
+export interface OrderResult extends CallResult {
+  /** The order's ID (the API may write it as a number; always a string here). */
+  readonly orderId: string;
 }
 
 /** The ECS calls the engine uses. Every method throws only {@link EcsApiError}. */
@@ -118,6 +164,10 @@ export interface EcsApi {
   startInstance(instanceId: string): Promise<CallResult>;
   /** `ModifyInstanceSpec` with one item and the given idempotency token. */
   modifyInstanceSpec(request: ModifyRequest, clientToken: string): Promise<CallResult>;
+  /** `ModifyPrepayInstanceSpec` with the given idempotency token: creates an order, applied asynchronously. */
+  modifyPrepayInstanceSpec(request: PrepayTypeRequest, clientToken: string): Promise<OrderResult>;
+  /** `ModifyInstanceNetworkSpec` with the given idempotency token: creates an order. */
+  modifyInstanceNetworkSpec(request: NetworkSpecRequest, clientToken: string): Promise<OrderResult>;
   /** `TagResources` on one instance: adds the tags, overwriting the values of keys it has. */
   tagInstance(instanceId: string, tags: Readonly<Record<string, string>>): Promise<CallResult>;
   /** `UntagResources` on one instance: removes the keys (a key it lacks is no error). */
@@ -293,6 +343,7 @@ export function toSnapshot(i: Body, regionId: string, hasLocalDisks: boolean): I
     instanceChargeType: str(i.InstanceChargeType) === "PrePaid" ? "PrePaid" : "PostPaid",
     internetChargeType: str(i.InternetChargeType),
     stoppedMode: str(i.StoppedMode),
+    ...(str(i.InstanceChargeType) === "PrePaid" && !Number.isNaN(Date.parse(str(i.ExpiredTime))) ? { expiredTime: str(i.ExpiredTime) } : {}),
     ...(eip ? { eipAllocationId: eip } : {}),
     ...(ddh ? { dedicatedHostId: ddh } : {}),
     operationLocks: Array.isArray(locks) ? locks.map((l) => str(obj(l).LockReason)).filter((s) => s !== "") : [],
@@ -407,6 +458,15 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     const b = await call(action, params, priority).finally(() => id !== undefined && changed(id));
     return { requestId: typeof b.RequestId === "string" ? b.RequestId : "", sent: params };
   };
+  const order = async (action: string, params: Params, priority: ApiPriority): Promise<OrderResult> => {
+    const b = await call(action, params, priority).finally(() => changed(params.InstanceId!));
+    const id = b.OrderId;
+    return {
+      requestId: typeof b.RequestId === "string" ? b.RequestId : "",
+      sent: params,
+      orderId: typeof id === "string" || typeof id === "number" || typeof id === "bigint" ? String(id) : "",
+    };
+  };
   // What the type catalogue of an instance is keyed by, from its last read in this process. The
   // answer (types the instance may change to, in stock, with OperationType=Upgrade and no
   // InstanceType filter) depends on the zone's stock, the current type (its family fixes the
@@ -481,7 +541,7 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     describeAvailableInstanceTypes(instanceId, o) {
       const read = () => readCatalogue(instanceId, o);
       const of = catalogueKeys.get(instanceId) ?? `instance:${instanceId}`;
-      return scheduler ? scheduler.cached(`types:${of}:${o?.allowMigrateAcrossZone === true}`, CATALOGUE_TTL_MS, read) : read();
+      return scheduler ? scheduler.cached(`types:${of}:${o?.allowMigrateAcrossZone === true}:${o?.operationType ?? "Upgrade"}`, CATALOGUE_TTL_MS, read) : read();
     },
     hasLocalDisks,
     stopInstance: async (instanceId, stoppedMode) => {
@@ -492,6 +552,10 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     startInstance: (instanceId) => change("StartInstance", startInstanceParams(instanceId), priorityOf(instanceId)),
     modifyInstanceSpec: (request, clientToken) =>
       change("ModifyInstanceSpec", modifyInstanceSpecParams(request, clientToken), priorityOf(request.instanceId)),
+    modifyPrepayInstanceSpec: (request, clientToken) =>
+      order("ModifyPrepayInstanceSpec", modifyPrepayInstanceSpecParams(request, clientToken), priorityOf(request.instanceId)),
+    modifyInstanceNetworkSpec: (request, clientToken) =>
+      order("ModifyInstanceNetworkSpec", modifyInstanceNetworkSpecParams(request, clientToken), priorityOf(request.instanceId)),
     tagInstance: (instanceId, tags) => change("TagResources", tagResourcesParams(regionId, instanceId, tags)),
     untagInstance: (instanceId, keys) => change("UntagResources", untagResourcesParams(regionId, instanceId, keys)),
     async dryRunModifyInstanceSpec(request) {
@@ -533,7 +597,7 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
       RegionId: regionId,
       ResourceId: instanceId,
       DestinationResource: "InstanceType",
-      OperationType: "Upgrade",
+      OperationType: o?.operationType ?? "Upgrade",
       MigrateAcrossZone: o?.allowMigrateAcrossZone ? "true" : "false",
     });
     const types = new Set<string>();
@@ -596,6 +660,34 @@ export function modifyInstanceSpecParams(r: ModifyRequest, clientToken: string):
       out["Temporary.InternetMaxBandwidthOut"] = String(r.internetMaxBandwidthOut);
       break;
   }
+  out.ClientToken = clientToken;
+  return out;
+}
+
+/** The wire parameters of a `ModifyPrepayInstanceSpec` call (always `RebootWhenFinished=true`; see {@link PrepayTypeRequest}). */
+export function modifyPrepayInstanceSpecParams(r: PrepayTypeRequest, clientToken: string): WireParams {
+  return {
+    InstanceId: r.instanceId,
+    InstanceType: r.instanceType,
+    ...(r.operatorType !== undefined ? { OperatorType: r.operatorType } : {}),
+    AutoPay: String(r.autoPay),
+    RebootWhenFinished: "true",
+    ClientToken: clientToken,
+  };
+}
+
+/** The wire parameters of a `ModifyInstanceNetworkSpec` call. */
+export function modifyInstanceNetworkSpecParams(r: NetworkSpecRequest, clientToken: string): WireParams {
+  const out: Params = { InstanceId: r.instanceId };
+  if (r.item === "bandwidth") {
+    if (r.internetMaxBandwidthOut !== undefined) out.InternetMaxBandwidthOut = String(r.internetMaxBandwidthOut);
+    if (r.internetMaxBandwidthIn !== undefined) out.InternetMaxBandwidthIn = String(r.internetMaxBandwidthIn);
+  } else {
+    out.InternetMaxBandwidthOut = String(r.internetMaxBandwidthOut);
+    out.StartTime = r.startTime;
+    out.EndTime = r.endTime;
+  }
+  out.AutoPay = String(r.autoPay);
   out.ClientToken = clientToken;
   return out;
 }

@@ -30,7 +30,7 @@ export const APPLY_OUTPUT_KEYS = ["actual", "lastChangeAt", "lastApply", "engine
 const COMPUTED_KEYS = [...APPLY_OUTPUT_KEYS, "plan", "__provider", EXPECTED_STATUS_KEY] as const;
 
 /** Estimate keys a resource (or the stack) may set. */
-export const ESTIMATE_KEYS = ["stopSeconds", "startSeconds", "stopLeadSeconds"] as const;
+export const ESTIMATE_KEYS = ["stopSeconds", "startSeconds", "stopLeadSeconds", "orderSeconds"] as const;
 
 /**
  * Defaults for every resource of a stack, from stack config (`pulumi-ecs-spec:cooldownSeconds`,
@@ -280,7 +280,16 @@ export function outputsOf(inputs: Record<string, unknown>, result: ApplyOutcome,
     lastChangeAt: result.lastChangeAt ?? previous.lastChangeAt,
     lastApply: result.steps
       .filter((s) => s.action !== undefined)
-      .map((s) => ({ action: s.action, params: s.params ?? {}, requestId: s.requestId ?? "", outcome: s.outcome, startedAt: s.startedAt, finishedAt: s.finishedAt, attempts: s.attempts })),
+      .map((s) => ({
+        action: s.action,
+        params: s.params ?? {},
+        requestId: s.requestId ?? "",
+        ...(s.orderId ? { orderId: s.orderId } : {}),
+        outcome: s.outcome,
+        startedAt: s.startedAt,
+        finishedAt: s.finishedAt,
+        attempts: s.attempts,
+      })),
     engineState,
   });
 }

@@ -3,7 +3,7 @@
  * messages. Pure; the planner itself returns only data.
  */
 import { RESTORE_MARKER_KEY, RESTORE_MARKER_VALUE } from "./marker";
-import type { Plan, Step } from "./plan";
+import { isOrderStep, type OrderStep, type Plan, type Step } from "./plan";
 
 /** `m:ss` (or `h:mm:ss`), rounded to the second. */
 export function formatDuration(seconds: number): string {
@@ -45,7 +45,46 @@ export function describeStep(step: Step): string {
       const from = step.begun ? `now (the window began at ${step.startTime})` : step.startTime;
       return `ModifyInstanceSpec Temporary.InternetMaxBandwidthOut ${step.out} from ${from} to ${step.endTime} (${step.whileStatus.toLowerCase()})`;
     }
+    case "modifyPrepayType":
+      return (
+        `ModifyPrepayInstanceSpec InstanceType ${step.from} → ${step.instanceType} ` +
+        `(${step.operatorTypeKnown ? step.direction : "upgrade or downgrade: the API decides"}, ${step.whileStatus.toLowerCase()}` +
+        `${step.restarts ? "; RebootWhenFinished: ECS restarts the instance once when the order settles — instance RESTARTED, no stop across the call" : ""}) — ${orderText(step)}`
+      );
+    case "modifyNetworkSpec": {
+      const parts = [
+        ...(step.out ? [`InternetMaxBandwidthOut ${step.out.from} → ${step.out.to}`] : []),
+        ...(step.in ? [`InternetMaxBandwidthIn ${step.in.from} → ${step.in.to}`] : []),
+      ];
+      return `ModifyInstanceNetworkSpec ${parts.join(", ")} (${step.direction}, ${step.whileStatus.toLowerCase()}) — ${orderText(step)}`;
+    }
+    case "modifyNetworkTemporary": {
+      const from = step.begun ? `the next whole minute (the window began at ${step.startTime})` : step.startTime.slice(0, 16) + "Z";
+      return `ModifyInstanceNetworkSpec temporary InternetMaxBandwidthOut ${step.out} from ${from} to ${step.endTime.slice(0, 13)}Z (${step.whileStatus.toLowerCase()}) — ${orderText(step)}`;
+    }
   }
+}
+
+/** What an order step costs and when, in words. */
+export function orderText(step: OrderStep): string {
+  if (step.direction === "downgrade" && (step.kind !== "modifyPrepayType" || step.operatorTypeKnown)) {
+    return "creates an order that REFUNDS the difference for the rest of the billing cycle (a downgrade: counts against the instance's downgrade quota, 3 in all)";
+  }
+  return step.autoPay
+    ? "creates an order PAID AUTOMATICALLY from the account's balance (AutoPay): the price difference for the rest of the billing cycle"
+    : "creates an UNPAID order (autoPay: false): the change waits until it is paid in the Billing console";
+}
+
+/** The money line of a plan with orders: how many, paid or refunded. */
+function ordersLine(steps: readonly Step[]): string[] {
+  const orders = steps.filter(isOrderStep);
+  if (orders.length === 0) return [];
+  const refunds = orders.filter((o) => o.direction === "downgrade" && (o.kind !== "modifyPrepayType" || o.operatorTypeKnown)).length;
+  const paid = orders.length - refunds;
+  const auto = orders.filter((o) => o.direction === "upgrade" || (o.kind === "modifyPrepayType" && !o.operatorTypeKnown)).every((o) => o.autoPay);
+  return [
+    `orders: ${orders.length} subscription order(s) — ${paid} to pay${paid > 0 ? (auto ? " (AutoPay: charged to the account's balance when sent)" : " (left unpaid: autoPay false)") : ""}, ${refunds} refund(s); every order carries a ClientToken, so a retry or a re-run never orders twice`,
+  ];
 }
 
 /**
@@ -72,6 +111,7 @@ export function describePlan(p: Plan): string[] {
             `by the next one; this needs ecs:TagResources and ecs:UntagResources — without them a first up is refused before anything is touched`,
         ]
       : []),
-    `expected downtime ~${formatDuration(p.expectedDowntimeSeconds)}, expected total ~${formatDuration(p.expectedDurationSeconds)}`,
+    ...ordersLine(p.steps),
+    `expected downtime ~${formatDuration(p.expectedDowntimeSeconds)}${p.restartsInstance ? " (one ECS restart)" : ""}, expected total ~${formatDuration(p.expectedDurationSeconds)}`,
   ];
 }

@@ -75,6 +75,6 @@ export {
   type AvailableTypesOptions,
   type CallResult,
 } from "./client";
-export { EcsApiError, isEcsApiError, isRetryableDecision, decide, ERROR_TABLE, TRANSPORT_CODES, type Decision, type ErrorRule } from "./errors";
+export { EcsApiError, isEcsApiError, isRetryableDecision, decide, ERROR_TABLE, ACTION_ERROR_TABLE, TRANSPORT_CODES, type Decision, type ErrorRule } from "./errors";
 export { realClock, type Clock } from "./clock";
 export type { InstanceSnapshot, InstanceStatus } from "./model";

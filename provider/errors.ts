@@ -160,6 +160,136 @@ export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = Object.freeze({
   "SecurityRisk.3DVerification": fail("the account's card needs 3D verification; follow the link in the email from Alibaba Cloud"),
   "InvalidInstanceChargeType.NotFound": fail("the instance's charge type is unknown to the API; check the instance in the console"),
 
+  // --- ModifyPrepayInstanceSpec and ModifyInstanceNetworkSpec (subscription orders), codes of their
+  // references not listed above; where a code means something else for one of them, ACTION_ERROR_TABLE says so ---
+  "InvalidInstanceType.NotSupported": fail(
+    "the target type is not supported for this instance (another architecture or family it cannot move to); pick a type DescribeResourcesModification offers",
+  ),
+  "InvalidBillingMethod.ValueNotSupported": fail(
+    "the instance's billing method does not allow this subscription change; check that the instance is a subscription (PrePaid) instance in the console",
+  ),
+  "InvalidInstanceChargeType.ValueNotSupported": fail(
+    "the instance's charge type does not allow this change; a subscription change needs a PrePaid instance (convert it, or change it in the console)",
+  ),
+  "InvalidInstance.PurchaseNotFound": fail("the instance has no purchase record for a subscription change; change it in the console or contact support"),
+  "InvalidInstance.UnpaidOrder": fail(
+    "the instance has an unpaid order, which blocks every further change; pay or cancel it in the Billing console (Expenses > Orders), then run again",
+  ),
+  "InvalidInstance.UnPaidOrder": fail(
+    "the instance has an unpaid order, which blocks every further change; pay or cancel it in the Billing console (Expenses > Orders), then run again",
+  ),
+  "OperationDenied.UnpaidOrder": fail(
+    "the instance has an unpaid order, which blocks every further change; pay or cancel it in the Billing console (Expenses > Orders), then run again",
+  ),
+  OrderCreationFailed: { decision: "retry", hint: "the order could not be created (nothing was ordered); retrying with the same ClientToken" },
+  LastOrderProcessing: {
+    decision: "retry",
+    hint: "the instance's previous order is still being processed (nothing new was ordered); retrying with the same ClientToken",
+  },
+  LastRequestProcessing: { decision: "retry", hint: "the previous request on the instance is still being processed; retrying with the same ClientToken" },
+  TaskConflict: { decision: "retry", hint: "another task on the instance is running; retrying with backoff and the same ClientToken" },
+  "InvalidRebootTime.MalFormed": fail(PLANNER_BUG + " (RebootTime; the engine never sends it)"),
+  "InvalidRebootTime.ValueNotSupported": fail(PLANNER_BUG + " (RebootTime; the engine never sends it)"),
+  "InvalidStatus.NotStopped": fail(
+    "the API judged this type change a downgrade, which needs a Stopped instance, although the type catalogue listed it as an upgrade; stop the instance yourself and run again (the change is then made stopped)",
+  ),
+  "InstanceDowngrade.QuotaExceed": fail(
+    "the instance has used its downgrades (refunds; 3 in all, type and bandwidth together): a downgrade now needs support, or keep the current spec and renew with a smaller one at the end of the cycle",
+  ),
+  "InvalidOperation.VpcHasEnabledAdvancedNetworkFeature": fail("the instance's VPC has an advanced network feature enabled that forbids this change; change it in the console"),
+  "InvalidAction.WithActiveElasticUpgrade": fail(
+    "a temporary (elastic) upgrade of the instance is still active and blocks further changes; wait until it ends, then run again",
+  ),
+  "InstanceTypeNotSupported.TooManyDisksAttached": fail("the target type allows fewer disks than the instance has; detach disks or pick a larger type"),
+  "QuotaExceed.DiskCapacity": fail("the zone's disk capacity quota is used up for the disk type this change needs; raise the quota or pick another type"),
+  "MissingParameter.DiskCategory": fail(PLANNER_BUG + " (Disk.N; the engine never sends it)"),
+  "InvalidParameter.DiskCategory": fail(PLANNER_BUG + " (Disk.N.Category; the engine never sends it)"),
+  "InvalidPerformanceLevel.Malformed": fail(PLANNER_BUG + " (Disk.N.PerformanceLevel; the engine never sends it)"),
+  "InvalidSystemDiskCategory.NotMatchInstanceType": fail("the system disk's category does not fit the target type; pick a type that supports it (see DescribeResourcesModification)"),
+  "QuotaExceed.RufundVcpu": fail("the account may not refund more vCPUs (downgrade refunds are capped); keep the type, or ask support"),
+  "NoPermission.Price": fail(
+    "the RAM user may not see prices, which an order with autoPay: false needs; grant the price permission (bss) or set autoPay: true",
+  ),
+  "NoPermission.Refund": fail("the RAM user may not receive refunds, which a downgrade order needs; ask the main account for the refund permission"),
+  InvalidInstanceStatus: {
+    decision: "waitStatus",
+    hint: "the instance's status does not accept the change right now; waiting for it to settle, then planning again",
+  },
+  "InvalidOperation.InstanceRenewWithDowngradeInPlan": fail(
+    "a renewal with a downgrade is scheduled for the instance, which blocks upgrades until the next billing cycle; cancel that renewal in the console, or wait for the new cycle",
+  ),
+  "InvalidOperation.OnlineModificationUnsupported": fail(
+    "the instance's CPU topology does not allow changing the type while it runs; stop it yourself, then run again (the upgrade is then made on the stopped instance)",
+  ),
+  "InvalidUser.PassRoleForbidden": fail("the RAM user may not pass the instance's RAM role; grant ram:PassRole for it"),
+  "InvalidParameter.InstanceId": fail("the instance ID was refused for this change; check instanceId"),
+  "InvalidOperation.StarterPackage": fail("starter-package instances cannot change their spec; change it in the console (or buy a regular instance)"),
+  "InvalidInstance.PreInstanceExpired": fail("the subscription has expired; renew the instance (console or RenewInstance), then run again"),
+  "OperationDenied.ImageNotValid": fail("the instance's image is not authorized for this change; change the image or contact its vendor"),
+  "OperationDenied.LocalDiskUnsupported": fail("instances with local disks cannot change their type; move the workload to an instance with cloud disks"),
+  "InvalidOperation.EniCountExceeded": fail("the target type allows fewer network interfaces than the instance has; detach ENIs or pick a larger type"),
+  "InvalidOperation.Ipv4NotSupport": fail("the target type does not support the instance's IPv4 setup; pick another type"),
+  "InvalidInstance.NotFoundSystemDisk": fail("the instance has no system disk attached; attach it, then run again"),
+  "InvalidInstanceType.NotSupportDiskCategory": fail("the target type does not support the category of the instance's disks; pick another type or change the disks"),
+  "QuotaExceed.ElasticQuota": fail("no quota left for this instance type (instances or vCPUs in the zone); raise the quota in the console or pick another type"),
+  "InvalidResourceType.NotSupported": fail("the target type is not supported here; pick a type DescribeResourcesModification offers"),
+  "InvalidOperation.MaxEniQueueNumberExceeded": fail("the target type allows fewer ENI queues than the instance uses; pick a larger type"),
+  "InvalidOperation.ExceedInstanceTypeQueueNumber": fail("the target type allows fewer ENI queues than the instance uses; pick a larger type"),
+  "InvalidParameter.InvalidEniQueueNumber": fail("the instance's ENI queue number does not fit the target type; pick a larger type"),
+  "HibernationConfigured.InstanceOperationForbidden": fail("instances configured for hibernation cannot change their type; change it in the console"),
+  "InvalidOperation.MaxModifyOnlineNumberExceeded": fail(
+    "the instance was changed online too often and must be restarted first; restart it (RebootInstance or the console), then run again",
+  ),
+  "InvalidOperation.RebootingRequired": fail("the instance must be restarted first; restart it (RebootInstance or the console), then run again"),
+  "InvalidOperation.OSTypeNotSupported": fail("the instance's operating system does not support the target type; pick another type"),
+  "InvalidDisk.DetachedSystemDisk": fail("the instance's system disk is detached; attach it, then run again"),
+  "InvalidDataDiskCategory.ValueNotSupported": fail("a data disk's category does not fit the target type; pick another type or change the disk"),
+  BillingMethodNotFound: fail("the account has not chosen a billing method; set one up in the Billing console"),
+  ImageOrderFailed: fail("the marketplace image's order failed; check the image's subscription with its vendor, then run again"),
+  "Image.OrderFailed": fail("the marketplace image's order failed; check the image's subscription with its vendor, then run again"),
+  "InvalidInternetMaxBandwidthIn.ValueNotSupported": fail("internetMaxBandwidthIn is out of the range the instance allows (1–200, at most its outbound bandwidth when that is above 10)"),
+  "InvalidInternetMaxBandwidthOut.ValueNotSupported": fail("internetMaxBandwidthOut is out of the range the instance allows (0–100; its type's network bandwidth caps it too)"),
+  "InvalidStartTime.ValueNotSupported": fail("temporaryBandwidth.startTime was refused: it must be on a whole minute and not in the past"),
+  "InvalidEndTime.ValueNotSupported": fail("temporaryBandwidth.endTime was refused: it must be on the hour and at least 3 hours after the start"),
+  "InvalidStartTime.BeyondLifeCycle": fail("temporaryBandwidth starts after the subscription ends; move the window, or renew the instance first"),
+  "InvalidEndTime.BeyondLifeCycle": fail("temporaryBandwidth ends after the subscription ends; end it by the instance's ExpiredTime, or renew the instance first"),
+  DecreasedBandwidthNotAllowed: fail("the bandwidth cannot be lowered for this instance now (see the message); keep it, or lower it at renewal"),
+  IpAllocationError: fail("a public IP could not be allocated for the new bandwidth; try again later or contact support"),
+  "InvalidParam.AllocatePublicIp": fail(PLANNER_BUG + " (AllocatePublicIp; the engine never sends it)"),
+  "InvalidBandwidth.ValueNotSupported": fail(
+    "a temporary window's bandwidth may not be below the current outbound bandwidth; raise temporaryBandwidth.internetMaxBandwidthOut",
+  ),
+  "InvalidPayMethod.SyncPaymentNotSupport": fail("the account's payment method cannot pay orders at once; set a default payment method, or set autoPay: false and pay in the console"),
+  "InvalidBandwidthOut.LessThanZero": fail(PLANNER_BUG + " (ISP; the engine never sends it)"),
+  "InvalidParameter.BandwidthBiggerThanBaseBandwidth": fail("the bandwidth is above what the instance type allows; lower it or pick a larger type"),
+  "InvalidParameter.CloudboxNotSupported": fail("CloudBox instances do not support this change"),
+  "InvalidParameter.DedicatedRegionNotSupported": fail("instances in a dedicated region have no public IP; remove the bandwidth fields"),
+  "InvalidOperation.InstanceStatusUnsupported": {
+    decision: "waitStatus",
+    hint: "the instance must be Running or Stopped for a bandwidth change; waiting for it to settle, then planning again",
+  },
+  "QuotaExceeded.InternetBandwidth": fail("the region's public bandwidth quota is used up; raise it in the console or lower the bandwidth"),
+  UnsupportedIspNetworkChargeType: fail(PLANNER_BUG + " (ISP; the engine never sends it)"),
+  InstanceExpiredOrInArrears: fail(
+    "the subscription has expired or the account is in arrears; renew the instance or settle the overdue payment, then run again",
+  ),
+  "InvalidInstance.InstanceNotSupported": fail(
+    "the instance has an EIP bound, so its public bandwidth is the EIP's; change the EIP's bandwidth instead, or unbind it",
+  ),
+  NAT_PUBLIC_IP_BINDING_FAILED: fail("binding the NAT public IP failed; try again later or contact support"),
+  "InvalidInstance.NatPortMapNotSupport": fail("instances with a NAT port mapping do not support this change; remove the mapping first"),
+  "Mayi.InternalError": { decision: "verifyThenRetry", hint: "server-side error; re-reading the instance, then retrying with the same ClientToken" },
+  "InvalidNetworkType.ValueNotSupported": fail("the instance's network type does not allow this change (classic network?); change it in the console"),
+  "InvalidIspType.ValueNotSupported": fail(PLANNER_BUG + " (ISP; the engine never sends it)"),
+  UnsupportedIspChargeType: fail(PLANNER_BUG + " (ISP; the engine never sends it)"),
+  UnsupportedIspClassicNetwork: fail(PLANNER_BUG + " (ISP; the engine never sends it)"),
+  InvalidIspBandwidthOut: fail(PLANNER_BUG + " (ISP; the engine never sends it)"),
+  UnsupportedChangeIsp: fail(PLANNER_BUG + " (ISP; the engine never sends it)"),
+  InvalidIspUID: fail(PLANNER_BUG + " (ISP; the engine never sends it)"),
+  UnsupportedIspRegion: fail(PLANNER_BUG + " (ISP; the engine never sends it)"),
+  BandIncreaseNotSupportIsp: fail(PLANNER_BUG + " (ISP; the engine never sends it)"),
+  "InvalidOperation.PublicIpAddressNoStock": fail("no public IP addresses are left in the region for this charge type; try later or another charge type"),
+
   // --- StopInstance / StartInstance ---
   IncorrectInstanceStatus: {
     decision: "waitStatus",
@@ -193,8 +323,8 @@ export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = Object.freeze({
   "InvalidSecurityToken.Expired": fail("the STS security token has expired; refresh the credentials"),
   "InvalidSecurityToken.Malformed": fail("the STS security token is malformed; check ALIBABA_CLOUD_SECURITY_TOKEN"),
   "InvalidRegionId.NotFound": fail("no such region: check regionId"),
-  Forbidden: fail("the credentials are not allowed to make this call; grant the RAM policy (ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification, ecs:DescribeDisks, ecs:TagResources and ecs:UntagResources)"),
-  "Forbidden.RAM": fail("the RAM user is not allowed to make this call; grant ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification, ecs:DescribeDisks, ecs:TagResources and ecs:UntagResources"),
+  Forbidden: fail("the credentials are not allowed to make this call; grant the RAM policy (ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification, ecs:DescribeDisks, ecs:TagResources and ecs:UntagResources; for subscription instances also ecs:ModifyPrepayInstanceSpec and ecs:ModifyInstanceNetworkSpec)"),
+  "Forbidden.RAM": fail("the RAM user is not allowed to make this call; grant ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification, ecs:DescribeDisks, ecs:TagResources and ecs:UntagResources (subscription instances: also ecs:ModifyPrepayInstanceSpec and ecs:ModifyInstanceNetworkSpec)"),
   OperationConflict: { decision: "retry", hint: "another operation on the instance is in progress; retrying" },
   ServiceUnavailable: { decision: "verifyThenRetry", hint: "the service is temporarily unavailable; re-reading the instance, then retrying" },
   UnknownError: { decision: "verifyThenRetry", hint: "unknown server error; re-reading the instance, then retrying" },
@@ -224,11 +354,37 @@ export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = Object.freeze({
 });
 
 /**
- * The rule for a code. Codes not in the table are decided by HTTP status: 5xx (or no status) may
- * have been applied, so verify then retry; a 4xx is the caller's problem, so fail.
+ * Codes that mean something else for one action than {@link ERROR_TABLE} says: looked up first, by
+ * the action that answered them. Only the subscription calls need it (the same generic code,
+ * `OperationDenied` say, names another refusal there).
  */
-export function decide(code: string, httpStatus?: number): ErrorRule {
-  const rule = ERROR_TABLE[code];
+export const ACTION_ERROR_TABLE: Readonly<Record<string, Readonly<Record<string, ErrorRule>>>> = Object.freeze({
+  ModifyPrepayInstanceSpec: Object.freeze({
+    OperationDenied: fail("the account or the instance may not make this subscription change (see the message); change it in the console or contact support"),
+    InvalidAction: fail("the subscription change was refused as an invalid action (see the message: often a pending change or a temporary upgrade); resolve it in the console, then run again"),
+    InvalidParameter: fail("a parameter was refused (see the message; e.g. the instance already has the type, or the OperatorType does not match); adjust the desired spec"),
+    "InvalidInstanceId.NotFound": fail("no such instance: check instanceId and regionId"),
+  }),
+  ModifyInstanceNetworkSpec: Object.freeze({
+    OperationDenied: fail(
+      "the bandwidth change was denied (see the message): after a bandwidth downgrade a subscription instance's bandwidth cannot change again until the next billing cycle, " +
+        "and some accounts or VPC instances may not change it at all; keep the bandwidth, or change it after renewal",
+    ),
+    InvalidAction: fail(PLANNER_BUG + " (ModifyInstanceNetworkSpec refused the action; is the endpoint an ECS endpoint?)"),
+    "InvalidParameter.Conflict": fail(PLANNER_BUG + " (ModifyInstanceNetworkSpec parameters conflict: see the message)"),
+    ChargeTypeViolation: fail("the instance's billing method does not allow this bandwidth change; check its charge types in the console"),
+    "InvalidInstanceStatus.NotStopped": fail(
+      "this bandwidth change needs a Stopped instance (a classic-network instance raised from 0 Mbit/s); stop it yourself, then run again",
+    ),
+  }),
+});
+
+/**
+ * The rule for a code answered by `action`. Codes in neither table are decided by HTTP status: 5xx
+ * (or no status) may have been applied, so verify then retry; a 4xx is the caller's problem, so fail.
+ */
+export function decide(code: string, httpStatus?: number, action?: string): ErrorRule {
+  const rule = (action !== undefined ? ACTION_ERROR_TABLE[action]?.[code] : undefined) ?? ERROR_TABLE[code];
   if (rule) return rule;
   if (httpStatus === undefined || httpStatus >= 500) {
     return { decision: "verifyThenRetry", hint: `unrecognized server error ${code}; re-reading the instance, then retrying` };
@@ -255,7 +411,7 @@ export class EcsApiError extends Error {
   readonly retryable: boolean;
 
   constructor(fields: { action: string; code: string; message: string; httpStatus?: number; requestId?: string }) {
-    const rule = decide(fields.code, fields.httpStatus);
+    const rule = decide(fields.code, fields.httpStatus, fields.action);
     super(
       `${fields.action} failed: ${fields.code}${fields.httpStatus !== undefined ? ` (HTTP ${fields.httpStatus})` : ""}: ${fields.message}` +
         `${fields.requestId ? ` [RequestId ${fields.requestId}]` : ""} — ${rule.hint}`,

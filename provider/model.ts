@@ -22,8 +22,13 @@ export interface InstanceSnapshot {
   readonly internetMaxBandwidthOut: number;
   /** Inbound public bandwidth cap, Mbit/s. */
   readonly internetMaxBandwidthIn: number;
-  /** `PostPaid` (pay-as-you-go, the only kind `ModifyInstanceSpec` changes) or `PrePaid`. */
+  /**
+   * `PostPaid` (pay-as-you-go: `ModifyInstanceSpec`) or `PrePaid` (subscription:
+   * `ModifyPrepayInstanceSpec` for the type, `ModifyInstanceNetworkSpec` for the bandwidth, each an order).
+   */
   readonly instanceChargeType: "PostPaid" | "PrePaid";
+  /** End of a subscription (`ExpiredTime`, ISO 8601 UTC); absent when not known or not a subscription. */
+  readonly expiredTime?: string;
   /** `PayByTraffic` or `PayByBandwidth`. */
   readonly internetChargeType: string;
   /** What a stop does to billing, as the instance reports it (`KeepCharging`, `StopCharging`, `Not-applicable`). */

@@ -71,14 +71,76 @@ export interface ModifyTemporaryBandwidthStep extends ModifyBase {
   /** The window had begun when the plan was made: the call starts it when it is sent. */
   readonly begun?: true;
 }
+/** What a subscription change costs: an order paid (an upgrade) or refunded (a downgrade). */
+export interface OrderTerms {
+  /** `upgrade` creates an order to pay; `downgrade` refunds the difference and counts against the downgrade quota. */
+  readonly direction: "upgrade" | "downgrade";
+  /** `AutoPay`: an upgrade's order is paid from the account's balance at once; false leaves it unpaid (the change waits for the payment). Ignored by the API for a downgrade. */
+  readonly autoPay: boolean;
+}
+/**
+ * ModifyPrepayInstanceSpec: the type of a subscription (PrePaid) instance, with `OperatorType`,
+ * `AutoPay` and always `RebootWhenFinished=true` (a Stopped instance stays Stopped whatever the
+ * flag says, so the request is the same whatever the status, and its ClientToken survives a re-plan).
+ * Asynchronous: it creates an order, and the type shows after the ECS restart the flag asks for (a
+ * Running instance), or after the next start (a Stopped one).
+ */
+export interface ModifyPrepayTypeStep extends ModifyBase, OrderTerms {
+  readonly kind: "modifyPrepayType";
+  readonly from: string;
+  readonly instanceType: string;
+  /** The API judges the direction itself when the catalogue could not tell it: `OperatorType` is then not sent. */
+  readonly operatorTypeKnown: boolean;
+  /** The instance is Running during the call: ECS restarts it once the order settles (the plan's only downtime). */
+  readonly restarts: boolean;
+}
+/** ModifyInstanceNetworkSpec with InternetMaxBandwidthOut and/or InternetMaxBandwidthIn: the bandwidth of a subscription instance. Creates an order. */
+export interface ModifyNetworkSpecStep extends ModifyBase, OrderTerms {
+  readonly kind: "modifyNetworkSpec";
+  readonly out?: Change;
+  readonly in?: Change;
+}
+/**
+ * ModifyInstanceNetworkSpec with StartTime (to the minute), EndTime (to the hour) and
+ * InternetMaxBandwidthOut: a temporary upgrade of a subscription instance. Creates an order (an upgrade).
+ */
+export interface ModifyNetworkTemporaryStep extends ModifyBase, OrderTerms {
+  readonly kind: "modifyNetworkTemporary";
+  /** The desired start, `yyyy-MM-ddTHH:mm:ssZ` with zero seconds. */
+  readonly startTime: string;
+  /** The desired end, on the hour. */
+  readonly endTime: string;
+  readonly out: number;
+  /** The window had begun when the plan was made: it starts at the next whole minute after the call is sent. */
+  readonly begun?: true;
+}
+/** A change of a subscription instance: it creates an order. */
+export type OrderStep = ModifyPrepayTypeStep | ModifyNetworkSpecStep | ModifyNetworkTemporaryStep;
 /** A spec change step. */
-export type ModifyStep = ModifyTypeStep | ModifyBandwidthStep | ModifyTemporaryBandwidthStep;
+export type ModifyStep = ModifyTypeStep | ModifyBandwidthStep | ModifyTemporaryBandwidthStep | OrderStep;
+/** True for a step that creates an order. */
+export function isOrderStep(s: Step): s is OrderStep {
+  return s.kind === "modifyPrepayType" || s.kind === "modifyNetworkSpec" || s.kind === "modifyNetworkTemporary";
+}
+/** True for a spec change step (every kind that calls an API to change the instance). */
+export function isModifyStep(s: Step): s is ModifyStep {
+  return s.kind !== "waitStatus" && s.kind !== "waitCooldown" && s.kind !== "stop" && s.kind !== "start";
+}
+/** The API a spec change step calls. */
+export function actionOf(s: ModifyStep): "ModifyInstanceSpec" | "ModifyPrepayInstanceSpec" | "ModifyInstanceNetworkSpec" {
+  return s.kind === "modifyPrepayType" ? "ModifyPrepayInstanceSpec" : s.kind === "modifyNetworkSpec" || s.kind === "modifyNetworkTemporary" ? "ModifyInstanceNetworkSpec" : "ModifyInstanceSpec";
+}
 /** One step of a plan, discriminated by `kind`. */
 export type Step = WaitStatusStep | WaitCooldownStep | StopStep | StartStep | ModifyStep;
 
 /** Why a plan was refused. */
 export type RefusalCode =
-  | "PrePaid"
+  | "Expired"
+  | "AutoPayUndecided"
+  | "DowngradeFreezesBandwidth"
+  | "TemporaryWindowPrecision"
+  | "TemporaryWindowTooShort"
+  | "TemporaryWindowBeyondExpiry"
   | "EipBound"
   | "LocalDisks"
   | "DedicatedHost"
@@ -116,6 +178,8 @@ export type Plan =
       readonly expectedDurationSeconds: number;
       /** True when the plan stops the instance. */
       readonly stopsInstance: boolean;
+      /** True when ECS restarts the instance for the plan (a subscription upgrade while Running: one reboot, no stop across the call). */
+      readonly restartsInstance?: boolean;
     }
   | { readonly kind: "refused"; readonly refusals: readonly Refusal[] };
 

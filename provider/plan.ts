@@ -22,10 +22,12 @@ export interface Estimates {
    * `stopSeconds`.
    */
   readonly stopLeadSeconds: number;
+  /** A subscription order (ModifyPrepayInstanceSpec) until it settles and the change applies, seconds (documented: 5–10). */
+  readonly orderSeconds: number;
 }
 
-/** Typical durations on Alibaba Cloud (tens of seconds to stop/start; a stop rarely under 15 s). */
-export const DEFAULT_ESTIMATES: Estimates = Object.freeze({ stopSeconds: 45, startSeconds: 45, modifySeconds: 5, stopLeadSeconds: 15 });
+/** Typical durations on Alibaba Cloud (tens of seconds to stop/start; a stop rarely under 15 s; an order 5–10 s). */
+export const DEFAULT_ESTIMATES: Estimates = Object.freeze({ stopSeconds: 45, startSeconds: 45, modifySeconds: 5, stopLeadSeconds: 15, orderSeconds: 10 });
 
 /** What the planner knows besides the instance and the desired spec. */
 export interface PlanContext {
@@ -35,6 +37,11 @@ export interface PlanContext {
   readonly lastChangeAt?: Date;
   /** Types `DescribeResourcesModification` offers; `undefined` = not checked. */
   readonly availableTypes?: readonly string[];
+  /**
+   * Subscription instances: those of `availableTypes` the catalogue lists as a downgrade
+   * (`OperationType=Downgrade`: a refund, and a Stopped instance); the others are upgrades.
+   */
+  readonly downgradeTypes?: readonly string[];
   /** Overrides `actual.hasLocalDisks` (from `DescribeDisks`). */
   readonly hasLocalDisks?: boolean;
   /** The temporary window already applied (from the resource's state: `DescribeInstances` does not show it). */
@@ -54,6 +61,11 @@ export interface PlanContext {
 }
 
 export type {
+  OrderTerms,
+  ModifyPrepayTypeStep,
+  ModifyNetworkSpecStep,
+  ModifyNetworkTemporaryStep,
+  OrderStep,
   WaitStatusStep,
   WaitCooldownStep,
   StopStep,
@@ -68,12 +80,29 @@ export type {
   Refusal,
   Plan,
 } from "./plan-types";
-import type { ModifyBandwidthStep, ModifyBase, ModifyStep, ModifyTemporaryBandwidthStep, ModifyTypeStep, Plan, Refusal, Step } from "./plan-types";
+export { isOrderStep, isModifyStep, actionOf } from "./plan-types";
+import {
+  isModifyStep,
+  type ModifyBandwidthStep,
+  type ModifyBase,
+  type ModifyNetworkSpecStep,
+  type ModifyNetworkTemporaryStep,
+  type ModifyPrepayTypeStep,
+  type ModifyStep,
+  type ModifyTemporaryBandwidthStep,
+  type ModifyTypeStep,
+  type Plan,
+  type Refusal,
+  type Step,
+} from "./plan-types";
 
 type Item =
-  | { readonly kind: "type"; readonly step: Omit<ModifyTypeStep, keyof ModifyBase> }
-  | { readonly kind: "bandwidth"; readonly step: Omit<ModifyBandwidthStep, keyof ModifyBase> }
-  | { readonly kind: "temporary"; readonly step: Omit<ModifyTemporaryBandwidthStep, keyof ModifyBase> };
+  | { readonly kind: "type"; readonly step: Omit<ModifyTypeStep, keyof ModifyBase> | Omit<ModifyPrepayTypeStep, keyof ModifyBase | "restarts"> }
+  | { readonly kind: "bandwidth"; readonly step: Omit<ModifyBandwidthStep, keyof ModifyBase> | Omit<ModifyNetworkSpecStep, keyof ModifyBase> }
+  | { readonly kind: "temporary"; readonly step: Omit<ModifyTemporaryBandwidthStep, keyof ModifyBase> | Omit<ModifyNetworkTemporaryStep, keyof ModifyBase> };
+
+/** ModifyInstanceNetworkSpec takes a window's start to the minute: one that has begun is sent from the next whole minute. */
+export const NETWORK_BEGUN_SLACK_MS = 60_000;
 
 /**
  * Same window and bandwidth. With `nowMs`, two windows with the same end and bandwidth that have
@@ -81,9 +110,10 @@ type Item =
  * `atSendTime`), so the one recorded as applied starts later than the desired one, and sending it
  * again would change nothing but cost a cooldown. This is what keeps a re-run a no-op.
  */
-export function sameTemporary(a: TemporaryBandwidth | undefined, b: TemporaryBandwidth | undefined, nowMs?: number): boolean {
+export function sameTemporary(a: TemporaryBandwidth | undefined, b: TemporaryBandwidth | undefined, nowMs?: number, slackMs = 0): boolean {
   if (!a || !b) return a === b;
-  const bothBegun = nowMs !== undefined && Date.parse(a.startTime) <= nowMs && Date.parse(b.startTime) <= nowMs;
+  // slackMs: a window sent "from now" may start up to this much later (the next whole minute).
+  const bothBegun = nowMs !== undefined && Date.parse(a.startTime) <= nowMs + slackMs && Date.parse(b.startTime) <= nowMs + slackMs;
   return (
     (bothBegun || Date.parse(a.startTime) === Date.parse(b.startTime)) &&
     Date.parse(a.endTime) === Date.parse(b.endTime) &&
@@ -106,12 +136,43 @@ export function wantedInstanceType(actual: InstanceSnapshot, desired: DesiredSpe
   return desired.instanceType !== undefined && desired.instanceType !== currentType ? desired.instanceType : undefined;
 }
 
+/** True for a subscription instance: its changes are orders (ModifyPrepayInstanceSpec, ModifyInstanceNetworkSpec). */
+export function isSubscription(actual: Pick<InstanceSnapshot, "instanceChargeType">): boolean {
+  return actual.instanceChargeType === "PrePaid";
+}
+
+/**
+ * The direction of a subscription type change as the catalogue tells it: a type listed under
+ * `OperationType=Downgrade` is a downgrade, one offered otherwise an upgrade; `undefined` when the
+ * catalogue was not read or does not list the type.
+ */
+export function prepayDirection(target: string, ctx: Pick<PlanContext, "availableTypes" | "downgradeTypes">): "upgrade" | "downgrade" | undefined {
+  if (ctx.downgradeTypes?.includes(target)) return "downgrade";
+  if (ctx.availableTypes?.includes(target)) return "upgrade";
+  return undefined;
+}
+
 /** The single-item changes from `actual` to `desired`, in canonical order (type, bandwidth, temporary). */
 function itemsToChange(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanContext): Item[] {
   const items: Item[] = [];
+  const prepaid = isSubscription(actual);
   const currentType = ctx.pendingInstanceType ?? actual.instanceType;
   const targetType = wantedInstanceType(actual, desired, ctx.pendingInstanceType);
-  if (targetType !== undefined) {
+  if (targetType !== undefined && prepaid) {
+    const direction = prepayDirection(targetType, ctx);
+    items.push({
+      kind: "type",
+      step: {
+        kind: "modifyPrepayType",
+        from: currentType,
+        instanceType: targetType,
+        // Unknown (no catalogue): planned like a downgrade (stopped), and the API judges it.
+        direction: direction ?? "downgrade",
+        operatorTypeKnown: direction !== undefined,
+        autoPay: desired.autoPay ?? false,
+      },
+    });
+  } else if (targetType !== undefined) {
     items.push({
       kind: "type",
       step: {
@@ -136,13 +197,23 @@ function itemsToChange(actual: InstanceSnapshot, desired: DesiredSpec, ctx: Plan
     desired.internetMaxBandwidthIn !== undefined && desired.internetMaxBandwidthIn !== actual.internetMaxBandwidthIn
       ? { from: actual.internetMaxBandwidthIn, to: desired.internetMaxBandwidthIn }
       : undefined;
-  if (out || inn) items.push({ kind: "bandwidth", step: { kind: "modifyBandwidth", ...(out ? { out } : {}), ...(inn ? { in: inn } : {}) } });
+  if (out || inn) {
+    const io = { ...(out ? { out } : {}), ...(inn ? { in: inn } : {}) };
+    const down = (out !== undefined && out.to < out.from) || (inn !== undefined && inn.to < inn.from);
+    items.push(
+      prepaid
+        ? { kind: "bandwidth", step: { kind: "modifyNetworkSpec", ...io, direction: down ? "downgrade" : "upgrade", autoPay: desired.autoPay ?? false } }
+        : { kind: "bandwidth", step: { kind: "modifyBandwidth", ...io } },
+    );
+  }
   const temp = desired.temporaryBandwidth;
-  if (temp && !sameTemporary(temp, ctx.appliedTemporaryBandwidth, ctx.now.getTime())) {
-    items.push({
-      kind: "temporary",
-      step: { kind: "modifyTemporaryBandwidth", startTime: temp.startTime, endTime: temp.endTime, out: temp.internetMaxBandwidthOut },
-    });
+  if (temp && !sameTemporary(temp, ctx.appliedTemporaryBandwidth, ctx.now.getTime(), prepaid ? NETWORK_BEGUN_SLACK_MS : 0)) {
+    const w = { startTime: temp.startTime, endTime: temp.endTime, out: temp.internetMaxBandwidthOut };
+    items.push(
+      prepaid
+        ? { kind: "temporary", step: { kind: "modifyNetworkTemporary", ...w, direction: "upgrade", autoPay: desired.autoPay ?? false } }
+        : { kind: "temporary", step: { kind: "modifyTemporaryBandwidth", ...w } },
+    );
   }
   return items;
 }
@@ -165,15 +236,7 @@ function refusalsFor(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanCo
       message: `instance ${actual.instanceId} is still being created (Pending); run again once it is Running or Stopped`,
     });
   }
-  if (actual.instanceChargeType === "PrePaid") {
-    r.push({
-      code: "PrePaid",
-      field: "instanceId",
-      message:
-        `instance ${actual.instanceId} is a subscription (PrePaid) instance; ModifyInstanceSpec changes only pay-as-you-go instances — ` +
-        `change it with ModifyPrepayInstanceSpec or in the console, or convert it to pay-as-you-go first`,
-    });
-  }
+  if (isSubscription(actual)) r.push(...subscriptionRefusals(actual, desired, ctx, items));
   if (actual.operationLocks.includes("security")) {
     r.push({
       code: "SecurityLock",
@@ -210,7 +273,7 @@ function refusalsFor(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanCo
       r.push({
         code: "DedicatedHost",
         field: "instanceType",
-        message: `instance ${actual.instanceId} runs on dedicated host ${actual.dedicatedHostId}, where ModifyInstanceSpec cannot change the type; remove instanceType or migrate the instance off the host`,
+        message: `instance ${actual.instanceId} runs on dedicated host ${actual.dedicatedHostId}, where the API cannot change the type; remove instanceType or migrate the instance off the host`,
       });
     }
     if (ctx.availableTypes !== undefined && !ctx.availableTypes.includes(type.step.instanceType)) {
@@ -225,7 +288,15 @@ function refusalsFor(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanCo
       });
     }
     const running = actual.status === "Running" || actual.status === "Starting";
-    if (running && desired.allowStop === false) {
+    if (running && desired.allowStop === false && type.step.kind === "modifyPrepayType" && type.step.operatorTypeKnown && type.step.direction === "upgrade") {
+      r.push({
+        code: "StopNotAllowed",
+        field: "allowStop",
+        message:
+          `upgrading subscription instance ${actual.instanceId} from ${actual.instanceType} to ${type.step.instanceType} takes effect only after one ECS restart ` +
+          `(RebootWhenFinished; no stop across the call), and a restart is downtime; set allowStop: true, or remove instanceType`,
+      });
+    } else if (running && desired.allowStop === false) {
       r.push({
         code: "StopNotAllowed",
         field: "allowStop",
@@ -248,6 +319,78 @@ function refusalsFor(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanCo
   return r;
 }
 
+/** What only a subscription instance can refuse: expiry, an order nobody said how to pay, the rules of ModifyInstanceNetworkSpec. */
+function subscriptionRefusals(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanContext, items: readonly Item[]): Refusal[] {
+  const r: Refusal[] = [];
+  const nowMs = ctx.now.getTime();
+  const expiresMs = actual.expiredTime !== undefined ? Date.parse(actual.expiredTime) : undefined;
+  if (expiresMs !== undefined && expiresMs <= nowMs) {
+    r.push({
+      code: "Expired",
+      field: "instanceId",
+      message: `subscription instance ${actual.instanceId} expired at ${actual.expiredTime}; renew it (console or RenewInstance), then run again — nothing is ordered before that`,
+    });
+  }
+  const paid = items.filter((i) => "direction" in i.step && (i.step.direction === "upgrade" || (i.step.kind === "modifyPrepayType" && !i.step.operatorTypeKnown)));
+  if (paid.length > 0 && desired.autoPay === undefined) {
+    const what = paid.map((i) => (i.kind === "type" ? "the type upgrade" : i.kind === "bandwidth" ? "the bandwidth upgrade" : "the temporary bandwidth window")).join(", ");
+    r.push({
+      code: "AutoPayUndecided",
+      field: "autoPay",
+      message:
+        `${actual.instanceId} is a subscription instance: ${what} creates an order that costs money (the price difference for the rest of the billing cycle); ` +
+        `set autoPay: true to have it paid from the account's balance at once, or autoPay: false to leave it unpaid for the console (the change then waits for the payment)`,
+    });
+  }
+  const bandwidth = items.find((i) => i.kind === "bandwidth");
+  const temporary = items.find((i) => i.kind === "temporary");
+  if (bandwidth && "direction" in bandwidth.step && bandwidth.step.direction === "downgrade" && temporary) {
+    r.push({
+      code: "DowngradeFreezesBandwidth",
+      field: "temporaryBandwidth",
+      message:
+        `after a bandwidth downgrade a subscription instance's bandwidth cannot change again for the rest of the billing cycle, so the downgrade and the temporary window cannot both be made; ` +
+        `remove temporaryBandwidth, or keep the bandwidth until the window is over`,
+    });
+  }
+  if (temporary) {
+    const t = temporary.step;
+    if (new Date(t.startTime).getUTCSeconds() !== 0) {
+      r.push({
+        code: "TemporaryWindowPrecision",
+        field: "temporaryBandwidth.startTime",
+        message: `temporaryBandwidth.startTime (${t.startTime}) must be on a whole minute for a subscription instance (ModifyInstanceNetworkSpec takes it to the minute); e.g. ${t.startTime.slice(0, 16)}:00Z`,
+      });
+    }
+    const end = new Date(t.endTime);
+    if (end.getUTCMinutes() !== 0 || end.getUTCSeconds() !== 0) {
+      r.push({
+        code: "TemporaryWindowPrecision",
+        field: "temporaryBandwidth.endTime",
+        message: `temporaryBandwidth.endTime (${t.endTime}) must be on the hour for a subscription instance (ModifyInstanceNetworkSpec takes it to the hour); e.g. ${t.endTime.slice(0, 13)}:00:00Z`,
+      });
+    }
+    if (Date.parse(t.endTime) - Date.parse(t.startTime) < NETWORK_MIN_WINDOW_MS) {
+      r.push({
+        code: "TemporaryWindowTooShort",
+        field: "temporaryBandwidth.endTime",
+        message: `a temporary window of a subscription instance lasts at least 3 hours; temporaryBandwidth runs from ${t.startTime} to ${t.endTime}: set a later endTime`,
+      });
+    }
+    if (expiresMs !== undefined && Date.parse(t.endTime) > expiresMs) {
+      r.push({
+        code: "TemporaryWindowBeyondExpiry",
+        field: "temporaryBandwidth.endTime",
+        message: `temporaryBandwidth.endTime (${t.endTime}) is after the subscription ends (${actual.expiredTime}); end the window by then, or renew the instance first`,
+      });
+    }
+  }
+  return r;
+}
+
+/** The shortest temporary window ModifyInstanceNetworkSpec accepts. */
+export const NETWORK_MIN_WINDOW_MS = 3 * 3_600_000;
+
 /** Deterministic ClientToken: instanceId, the step's content (with its before-values) and the last change time it was planned after. */
 export function clientTokenFor(instanceId: string, step: object, lastChangeAt: Date | undefined): string {
   const h = createHash("sha256")
@@ -261,6 +404,7 @@ interface Simulated {
   readonly downtime: number;
   readonly duration: number;
   readonly stops: boolean;
+  readonly restarts: boolean;
 }
 
 /**
@@ -283,6 +427,7 @@ function simulate(
   let t = 0;
   let downtime = 0;
   let stops = false;
+  let restarts = false;
   let cooldownEnd = ctx.lastChangeAt ? (ctx.lastChangeAt.getTime() - ctx.now.getTime()) / 1000 + C : -Infinity;
   let status: "Running" | "Stopped";
   if (actual.status === "Starting" || actual.status === "Stopping") {
@@ -310,20 +455,24 @@ function simulate(
     downSince = undefined;
     status = "Running";
   };
-  const modify = (item: Item) => {
+  const modify = (item: Item, restarts = false) => {
     wait(cooldownEnd, 0);
     const base = { ...item.step };
     // Whether the window has begun is not part of the token: the same desired window gets the same
     // token whenever it is planned (the start actually sent is settled at send time, atSendTime).
+    // Nor is the status: a subscription type change is the same request Running or Stopped, so a
+    // re-plan after a kill (the instance rebooting, say) resends the same token, never a second order.
     const begun = item.kind === "temporary" && Date.parse(item.step.startTime) <= ctx.now.getTime();
+    const seconds = item.step.kind === "modifyPrepayType" ? est.orderSeconds : M;
     steps.push({
       ...base,
+      ...(item.step.kind === "modifyPrepayType" ? { restarts } : {}),
       ...(begun ? { begun: true } : {}),
       clientToken: clientTokenFor(actual.instanceId, base, ctx.lastChangeAt),
       whileStatus: status,
-      expectedSeconds: M,
+      expectedSeconds: seconds,
     } as ModifyStep);
-    t += M;
+    t += seconds;
     cooldownEnd = t + C;
   };
   let baseOut = actual.internetMaxBandwidthOut;
@@ -331,6 +480,16 @@ function simulate(
     // ECS takes a temporary window only above the outbound bandwidth at the time of the call.
     if (item.kind === "temporary" && !temporaryIsUpgrade(item.step.out, baseOut)) return undefined;
     if (item.kind === "bandwidth" && item.step.out) baseOut = item.step.out.to;
+    if (item.kind === "type" && status === "Running" && item.step.kind === "modifyPrepayType" && item.step.operatorTypeKnown && item.step.direction === "upgrade") {
+      // A subscription upgrade may run while Running and shows after one ECS restart, which
+      // RebootWhenFinished makes as soon as the order settles: the restart is the only downtime.
+      modify(item, true);
+      const reboot = S + T;
+      t += reboot;
+      downtime += reboot;
+      restarts = true;
+      continue;
+    }
     if (item.kind === "type") {
       if (status === "Running") {
         const lead = Math.min(est.stopLeadSeconds, S);
@@ -349,7 +508,7 @@ function simulate(
     }
   }
   if (status === "Stopped" && endRunning) start();
-  return { steps, downtime, duration: t, stops };
+  return { steps, downtime, duration: t, stops, restarts };
 }
 
 function permutations<T>(xs: readonly T[]): T[][] {
@@ -409,7 +568,14 @@ export function plan(actual: InstanceSnapshot, desired: DesiredSpec, ctx: PlanCo
   }
   if (!best) return { kind: "refused", refusals: firstRefused! };
   const b = best;
-  return { kind: "ok", steps: b.steps, expectedDowntimeSeconds: b.downtime, expectedDurationSeconds: b.duration, stopsInstance: b.stops };
+  return {
+    kind: "ok",
+    steps: b.steps,
+    expectedDowntimeSeconds: b.downtime,
+    expectedDurationSeconds: b.duration,
+    stopsInstance: b.stops,
+    ...(b.restarts ? { restartsInstance: true } : {}),
+  };
 }
 
 /**
@@ -421,9 +587,7 @@ export function stepRefusals(steps: readonly Step[], nowMs: number): Refusal[] {
   let atMs = nowMs;
   const r: Refusal[] = [];
   for (const step of steps) {
-    if (step.kind === "modifyType" || step.kind === "modifyBandwidth" || step.kind === "modifyTemporaryBandwidth") {
-      r.push(...requestRefusals(step, atMs, nowMs));
-    }
+    if (isModifyStep(step)) r.push(...requestRefusals(step, atMs, nowMs));
     atMs += step.expectedSeconds * 1000;
   }
   return r;

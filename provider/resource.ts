@@ -44,7 +44,7 @@ export interface TemporaryBandwidthArgs {
   internetMaxBandwidthOut: pulumi.Input<number>;
 }
 
-/** The desired spec of one existing pay-as-you-go ECS instance. */
+/** The desired spec of one existing ECS instance, pay-as-you-go or subscription. */
 export interface InstanceSpecArgs {
   /** The instance to manage, `i-…`. Changing it replaces the resource (nothing is deleted). */
   instanceId: pulumi.Input<string>;
@@ -62,8 +62,19 @@ export interface InstanceSpecArgs {
   systemDiskCategory?: pulumi.Input<"cloud_efficiency" | "cloud_ssd">;
   /** Allow moving to another zone to find the type (changes the private IP). Default false. */
   allowMigrateAcrossZone?: pulumi.Input<boolean>;
-  /** Allow stopping a running instance for a type change. Default true; false refuses such a plan at preview. */
+  /**
+   * Allow taking the instance down for a type change: a stop (pay-as-you-go; a subscription
+   * downgrade) or the one ECS restart a subscription upgrade of a running instance needs. Default
+   * true; false refuses such a plan at preview.
+   */
   allowStop?: pulumi.Input<boolean>;
+  /**
+   * Subscription (PrePaid) instances: pay the orders of upgrades (type, bandwidth, temporary window)
+   * from the account's balance at once (`true`), or leave them unpaid for the console (`false`; the
+   * change waits for the payment). No default: a plan that would create an order to pay is refused
+   * at preview until this is set. Downgrades are refunds and need nothing.
+   */
+  autoPay?: pulumi.Input<boolean>;
   /** Billing while stopped for the change: `KeepCharging` (default) or `StopCharging`. */
   stoppedMode?: pulumi.Input<"KeepCharging" | "StopCharging">;
   /** Seconds the API refuses further changes after each one. Default 300 (the documented 5 minutes). */
@@ -77,7 +88,13 @@ export interface InstanceSpecArgs {
    * instance stopped, waiting). Only the plan's estimates and the timing of the stop use them.
    * Each is a number of seconds, 0 or more; another key or value fails the preview.
    */
-  estimates?: pulumi.Input<{ stopSeconds?: pulumi.Input<number>; startSeconds?: pulumi.Input<number>; stopLeadSeconds?: pulumi.Input<number> }>;
+  estimates?: pulumi.Input<{
+    stopSeconds?: pulumi.Input<number>;
+    startSeconds?: pulumi.Input<number>;
+    stopLeadSeconds?: pulumi.Input<number>;
+    /** A subscription order until it settles and applies (default 10; the API documents 5–10 s). */
+    orderSeconds?: pulumi.Input<number>;
+  }>;
   /** The ECS endpoint, e.g. `https://ecs.cn-hangzhou.aliyuncs.com` (default) or a simulator's `http://127.0.0.1:PORT`. */
   endpoint?: pulumi.Input<string>;
   /** A named profile of the Alibaba Cloud CLI config (`~/.aliyun/config.json`) to take credentials from. */
@@ -100,6 +117,8 @@ export interface AppliedCall {
   params: Record<string, string>;
   /** The API's RequestId ("" when a lost answer was found already applied). */
   requestId: string;
+  /** The order a subscription change created (ModifyPrepayInstanceSpec, ModifyInstanceNetworkSpec). */
+  orderId?: string;
   /** `done`, `alreadyApplied` (the answer was lost but the change showed) or `skipped`. */
   outcome: "done" | "alreadyApplied" | "skipped";
   startedAt: string;

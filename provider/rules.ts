@@ -6,6 +6,9 @@
  */
 import { createHash } from "node:crypto";
 import type { ModifyStep, Refusal } from "./plan-types";
+
+/** The shortest temporary window ModifyInstanceNetworkSpec accepts (3 hours). */
+const NETWORK_MIN_WINDOW_MS = 3 * 3_600_000;
 import type { TemporaryBandwidth } from "./schema";
 
 /**
@@ -32,6 +35,16 @@ export function isoSeconds(ms: number): string {
  * (a later run) never reuses it, which the API would refuse as `IdempotenceParamNotMatch`.
  */
 export function atSendTime<S extends ModifyStep>(step: S, nowMs: number): S {
+  if (step.kind === "modifyNetworkTemporary") {
+    // ModifyInstanceNetworkSpec takes the start to the minute and refuses one in the past: a
+    // window under way starts at the next whole minute.
+    const planned = step as ModifyStep & { kind: "modifyNetworkTemporary" };
+    if (Date.parse(planned.startTime) > nowMs) return step;
+    const start = isoSeconds(Math.ceil(nowMs / 60_000) * 60_000);
+    if (start === planned.startTime) return step;
+    const digest = createHash("sha256").update(`${planned.clientToken}@${start}`).digest("hex");
+    return { ...step, startTime: start, clientToken: `ecsspec-${digest.slice(0, 48)}` };
+  }
   if (step.kind !== "modifyTemporaryBandwidth") return step;
   const start = isoSeconds(nowMs);
   const planned = step as ModifyStep & { kind: "modifyTemporaryBandwidth" };
@@ -69,11 +82,11 @@ export function windowRefusals(w: TemporaryBandwidth, nowMs: number): Refusal[] 
 const wholeIn = (v: number | undefined, min: number, max: number) => v === undefined || (Number.isInteger(v) && v >= min && v <= max);
 
 /** A parameter the API refuses whatever the instance: a bug in this package if it ever shows, since the schema checks the inputs. */
-function invalid(field: string | undefined, what: string): Refusal {
+function invalid(field: string | undefined, what: string, api = "ModifyInstanceSpec"): Refusal {
   return {
     code: "InvalidRequest",
     ...(field !== undefined ? { field } : {}),
-    message: `the request would carry ${what}, which ModifyInstanceSpec refuses; nothing was sent — this is a bug in pulumi-ecs-spec, please report it`,
+    message: `the request would carry ${what}, which ${api} refuses; nothing was sent — this is a bug in pulumi-ecs-spec, please report it`,
   };
 }
 
@@ -97,6 +110,34 @@ export function requestRefusals(step: ModifyStep, sendAtMs: number, nowMs: numbe
       if (!wholeIn(step.out?.to, 0, 100)) r.push(invalid("internetMaxBandwidthOut", `InternetMaxBandwidthOut ${step.out?.to} (0–100)`));
       if (!wholeIn(step.in?.to, 1, 200)) r.push(invalid("internetMaxBandwidthIn", `InternetMaxBandwidthIn ${step.in?.to} (1–200)`));
       break;
+    case "modifyPrepayType":
+      if (!/^ecs\.[a-z0-9-]+\.[a-z0-9-]+$/.test(step.instanceType)) r.push(invalid("instanceType", `InstanceType ${JSON.stringify(step.instanceType)}`, "ModifyPrepayInstanceSpec"));
+      break;
+    case "modifyNetworkSpec": {
+      const api = "ModifyInstanceNetworkSpec";
+      if (step.out === undefined && step.in === undefined) r.push(invalid(undefined, "no bandwidth at all", api));
+      if (!wholeIn(step.out?.to, 0, 100)) r.push(invalid("internetMaxBandwidthOut", `InternetMaxBandwidthOut ${step.out?.to} (0–100)`, api));
+      if (!wholeIn(step.in?.to, 1, 200)) r.push(invalid("internetMaxBandwidthIn", `InternetMaxBandwidthIn ${step.in?.to} (1–200)`, api));
+      break;
+    }
+    case "modifyNetworkTemporary": {
+      const sent = atSendTime(step, sendAtMs);
+      if (!wholeIn(step.out, 1, 100)) {
+        r.push(invalid("temporaryBandwidth.internetMaxBandwidthOut", `InternetMaxBandwidthOut ${step.out} (1–100)`, "ModifyInstanceNetworkSpec"));
+      }
+      const window = windowRefusals({ startTime: step.startTime, endTime: step.endTime, internetMaxBandwidthOut: step.out }, nowMs);
+      r.push(...window);
+      if (window.length === 0 && Date.parse(step.endTime) - Date.parse(sent.startTime) < NETWORK_MIN_WINDOW_MS) {
+        r.push({
+          code: "TemporaryWindowTooShort",
+          field: "temporaryBandwidth.endTime",
+          message:
+            `temporaryBandwidth ends at ${step.endTime}, but this plan can start it only at about ${sent.startTime}, and ModifyInstanceNetworkSpec ` +
+            `takes windows of at least 3 hours; set a later endTime, or remove temporaryBandwidth`,
+        });
+      }
+      break;
+    }
     case "modifyTemporaryBandwidth": {
       if (!ISO_SECONDS.test(step.startTime) || Number.isNaN(Date.parse(step.startTime))) {
         r.push(invalid("temporaryBandwidth.startTime", `Temporary.StartTime ${JSON.stringify(step.startTime)}`));

@@ -101,10 +101,10 @@ export async function check(olds: Record<string, unknown>, news: Record<string, 
       ? read
       : { ...read, hasLocalDisks: await readWithRetry(() => api.hasLocalDisks(desired.instanceId)) };
   const startWhenDone = shouldStart(olds[EXPECTED_STATUS_KEY], recorded.stoppedByEngine, actual);
-  const availableTypes = await typeCatalogueFor(api, actual, desired, recorded.pendingInstanceType, retryRead);
+  const catalogue = await typeCatalogueFor(api, actual, desired, recorded.pendingInstanceType, retryRead);
   const result = plan(actual, desired, {
     ...planContextFor(recorded, startWhenDone, estimatesOf(news, settings.defaults), new Date()),
-    ...(availableTypes ? { availableTypes } : {}),
+    ...(catalogue ?? {}),
   });
   if (result.kind === "refused") {
     return { failures: result.refusals.map((r) => ({ property: r.field ?? "instanceId", reason: r.message })) };

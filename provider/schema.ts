@@ -79,6 +79,14 @@ export const DesiredSpecSchema = z
       allowMigrateAcrossZone: z.boolean({ error: "allowMigrateAcrossZone must be true or false" }).optional(),
       /** Allow stopping the instance when the change needs it (a type change on a running instance). Default true. */
       allowStop: z.boolean({ error: "allowStop must be true or false" }).optional(),
+      /**
+       * Subscription (PrePaid) instances only: whether an order that costs money (an upgrade of the
+       * type or the bandwidth, a temporary window) is paid from the account's balance at once
+       * (`true`), or left unpaid to be paid in the console (`false`; the change waits for the
+       * payment). No default: a plan that would create such an order is refused at preview until
+       * this says what to do. Downgrades are refunds and need no decision.
+       */
+      autoPay: z.boolean({ error: "autoPay must be true (pay subscription orders automatically) or false (leave them unpaid for the console)" }).optional(),
       /** Billing while stopped for the change. Default `KeepCharging` (keeps the resources, faster restart). */
       stoppedMode: z
         .enum(["KeepCharging", "StopCharging"], { error: "stoppedMode must be KeepCharging or StopCharging" })

@@ -101,10 +101,11 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
 
 /** The type catalogue, when a type change is wanted (asked again each round: stock moves). */
 async function fetchTypeCatalogue(run: Run, actual: InstanceSnapshot): Promise<void> {
-  const types = await typeCatalogueFor(run.api, actual, run.desired, run.state.pendingType, async (action, call) =>
+  const catalogue = await typeCatalogueFor(run.api, actual, run.desired, run.state.pendingType, async (action, call) =>
     (await withRetry(run, run.policies.read, action, call)).value,
   );
-  run.state.availableTypes = types;
+  run.state.availableTypes = catalogue?.availableTypes;
+  run.state.downgradeTypes = catalogue?.downgradeTypes;
 }
 
 /**

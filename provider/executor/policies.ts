@@ -5,7 +5,7 @@
 import { isEcsApiError } from "../errors";
 
 /** Policy names: one per kind of call. */
-export type PolicyName = "specChange" | "specChangeWhileDown" | "power" | "read";
+export type PolicyName = "specChange" | "specChangeWhileDown" | "power" | "startAfterOrder" | "read";
 
 /** A named retry policy: how many retries, the backoff range (jittered, doubling), and what a wrong status means. */
 export interface RetryPolicy {
@@ -69,6 +69,20 @@ export const RETRY_POLICIES: Readonly<Record<PolicyName, RetryPolicy>> = Object.
     retries: 6,
     minDelayMs: 2_000,
     maxDelayMs: 30_000,
+    onWrongStatus: "waitStatus",
+    cooldownApplies: false,
+    unknownCooldown: "probe",
+  },
+  /**
+   * StartInstance right after a subscription order on the instance this run stopped: the API
+   * answers `InstanceNotReady` until the order settles (5–10 s), and every second of backoff is
+   * downtime, so the start is asked again at short intervals, for about a minute in all.
+   */
+  startAfterOrder: {
+    name: "startAfterOrder",
+    retries: 40,
+    minDelayMs: 250,
+    maxDelayMs: 1_500,
     onWrongStatus: "waitStatus",
     cooldownApplies: false,
     unknownCooldown: "probe",

@@ -10,15 +10,17 @@ import { stepRefusals, type ModifyStep, type Plan, type Refusal, type Step } fro
 import { atSendTime } from "../rules";
 import { withRetry } from "./retry";
 import { cooldownEndMs, partialOf, type Run } from "./run";
-import { requestOf } from "./steps";
+import { requestOf, type SpecStep } from "./steps";
 import { ApplyError } from "./types";
 import { waitUntil } from "./cooldown";
 
-const isModify = (s: Step): s is ModifyStep => s.kind === "modifyType" || s.kind === "modifyBandwidth" || s.kind === "modifyTemporaryBandwidth";
+// Only ModifyInstanceSpec has a DryRun: ModifyPrepayInstanceSpec and ModifyInstanceNetworkSpec
+// have none, so a subscription plan is checked by the request rules alone (and the planner's reads).
+const isModify = (s: Step): s is SpecStep => s.kind === "modifyType" || s.kind === "modifyBandwidth" || s.kind === "modifyTemporaryBandwidth";
 
 /** A spec change step with its 1-based position in the plan. */
 export interface DryRunTarget {
-  readonly step: ModifyStep;
+  readonly step: SpecStep;
   readonly index: number;
 }
 
@@ -52,10 +54,13 @@ export function dryRunTargets(steps: readonly Step[], status: string | undefined
 function fieldOf(step: ModifyStep): string {
   switch (step.kind) {
     case "modifyType":
+    case "modifyPrepayType":
       return "instanceType";
     case "modifyBandwidth":
+    case "modifyNetworkSpec":
       return step.out ? "internetMaxBandwidthOut" : "internetMaxBandwidthIn";
     case "modifyTemporaryBandwidth":
+    case "modifyNetworkTemporary":
       return "temporaryBandwidth";
   }
 }

@@ -41,6 +41,12 @@ export interface RunState {
   readonly markerFallback: boolean;
   /** The types `DescribeResourcesModification` offered in this round (undefined: no type change wanted). */
   availableTypes: readonly string[] | undefined;
+  /** Subscription instances: the downgrades among {@link RunState.availableTypes}. */
+  downgradeTypes: readonly string[] | undefined;
+  /** A subscription order sent while the instance was Stopped is expected to settle by then (ms); a start before it retries fast. */
+  orderSettlingUntilMs: number | undefined;
+  /** Orders this run created (subscription changes), by OrderId, oldest first. */
+  readonly orders: string[];
 }
 
 /** One apply: its inputs and its state. */
@@ -86,6 +92,9 @@ export function newRun(o: ApplyOptions): Run {
       observed: { ...o.observed },
       markerFallback: o.markerFallback === true,
       availableTypes: undefined,
+      downgradeTypes: undefined,
+      orders: [],
+      orderSettlingUntilMs: undefined,
     },
   };
 }
@@ -130,8 +139,15 @@ export function planContextOf(run: Run): PlanContext {
     ...(st.temporary ? { appliedTemporaryBandwidth: st.temporary } : {}),
     ...(st.pendingType !== undefined ? { pendingInstanceType: st.pendingType } : {}),
     ...(st.availableTypes ? { availableTypes: st.availableTypes } : {}),
+    ...(st.downgradeTypes ? { downgradeTypes: st.downgradeTypes } : {}),
     startWhenDone: st.startWhenDone || st.stoppedByUs,
-    estimates: { stopSeconds: t.stopSeconds, startSeconds: t.startSeconds, modifySeconds: t.modifySeconds, stopLeadSeconds: t.stopLeadSeconds },
+    estimates: {
+      stopSeconds: t.stopSeconds,
+      startSeconds: t.startSeconds,
+      modifySeconds: t.modifySeconds,
+      stopLeadSeconds: t.stopLeadSeconds,
+      orderSeconds: t.orderSeconds,
+    },
   };
 }
 

@@ -2,10 +2,20 @@
  * Step runners: one per kind of plan step. Each performs its call(s) through {@link withRetry},
  * waits for the effect to show, and records an {@link AppliedStep} in the run's state.
  */
-import { modifyInstanceSpecParams, startInstanceParams, stopInstanceParams, type ModifyRequest } from "../client";
+import {
+  modifyInstanceNetworkSpecParams,
+  modifyInstanceSpecParams,
+  modifyPrepayInstanceSpecParams,
+  startInstanceParams,
+  stopInstanceParams,
+  type ModifyRequest,
+  type NetworkSpecRequest,
+  type OrderResult,
+  type PrepayTypeRequest,
+} from "../client";
 import { describeStep } from "../describe";
 import type { InstanceSnapshot } from "../model";
-import { temporaryActive, type ModifyStep, type Plan, type Step } from "../plan";
+import { actionOf, isOrderStep, temporaryActive, type ModifyStep, type OrderStep, type Plan, type Step } from "../plan";
 import { removeMarker } from "./marker";
 import { atSendTime } from "../rules";
 import { withRetry } from "./retry";
@@ -15,8 +25,11 @@ import { EngineFailure, type AppliedStep } from "./types";
 import { waitUntil } from "./cooldown";
 import { pollUntil, readOnce, waitStatus } from "./waits";
 
+/** A step that calls `ModifyInstanceSpec` (pay-as-you-go). */
+export type SpecStep = Exclude<ModifyStep, OrderStep>;
+
 /** The single-item `ModifyInstanceSpec` request of a step. */
-export function requestOf(instanceId: string, step: ModifyStep): ModifyRequest {
+export function requestOf(instanceId: string, step: SpecStep): ModifyRequest {
   switch (step.kind) {
     case "modifyType":
       return {
@@ -38,23 +51,65 @@ export function requestOf(instanceId: string, step: ModifyStep): ModifyRequest {
   }
 }
 
+/** The `ModifyPrepayInstanceSpec` request of a step. */
+export function prepayRequestOf(instanceId: string, step: OrderStep & { kind: "modifyPrepayType" }): PrepayTypeRequest {
+  return {
+    instanceId,
+    instanceType: step.instanceType,
+    ...(step.operatorTypeKnown ? { operatorType: step.direction } : {}),
+    autoPay: step.autoPay,
+  };
+}
+
+/** The `ModifyInstanceNetworkSpec` request of a step: the window's times cut to the API's precision (minute, hour). */
+export function networkRequestOf(instanceId: string, step: OrderStep & { kind: "modifyNetworkSpec" | "modifyNetworkTemporary" }): NetworkSpecRequest {
+  if (step.kind === "modifyNetworkTemporary") {
+    return {
+      item: "temporaryBandwidth",
+      instanceId,
+      startTime: step.startTime.slice(0, 16) + "Z",
+      endTime: step.endTime.slice(0, 13) + "Z",
+      internetMaxBandwidthOut: step.out,
+      autoPay: step.autoPay,
+    };
+  }
+  return {
+    item: "bandwidth",
+    instanceId,
+    ...(step.out ? { internetMaxBandwidthOut: step.out.to } : {}),
+    ...(step.in ? { internetMaxBandwidthIn: step.in.to } : {}),
+    autoPay: step.autoPay,
+  };
+}
+
+/** The wire parameters of an order step's call. */
+function orderParams(instanceId: string, step: OrderStep): Readonly<Record<string, string>> {
+  return step.kind === "modifyPrepayType"
+    ? modifyPrepayInstanceSpecParams(prepayRequestOf(instanceId, step), step.clientToken)
+    : modifyInstanceNetworkSpecParams(networkRequestOf(instanceId, step), step.clientToken);
+}
+
 /** Does the snapshot show the step's change? (Temporary windows never show in DescribeInstances.) */
 function shows(run: Run, step: ModifyStep, s: InstanceSnapshot): boolean {
   switch (step.kind) {
     case "modifyType":
+    case "modifyPrepayType":
       return s.instanceType === step.instanceType;
+    case "modifyNetworkSpec":
     case "modifyBandwidth": {
       const temporary = run.state.temporary;
       const out = temporaryActive(temporary, run.clock.now()) ? temporary!.internetMaxBandwidthOut : step.out?.to;
       return (step.out === undefined || s.internetMaxBandwidthOut === out) && (step.in === undefined || s.internetMaxBandwidthIn === step.in.to);
     }
     case "modifyTemporaryBandwidth":
+    case "modifyNetworkTemporary":
       return false;
   }
 }
 
 /** One ModifyInstanceSpec step: after the cooldown, with its ClientToken; never resent once it shows. */
 export async function runModify(run: Run, planned: ModifyStep, index: number): Promise<void> {
+  if (isOrderStep(planned)) return runOrder(run, planned, index);
   const st = run.state;
   const end = cooldownEndMs(run);
   if (end !== undefined) await waitUntil(run, end);
@@ -107,6 +162,106 @@ export async function runModify(run: Run, planned: ModifyStep, index: number): P
   // instance is reported as pendingInstanceType.
 }
 
+/** True when an order step's order is one to pay (not a refund). */
+function isPaidOrder(step: OrderStep): boolean {
+  return step.direction === "upgrade" || (step.kind === "modifyPrepayType" && !step.operatorTypeKnown);
+}
+
+/**
+ * One subscription change: ModifyPrepayInstanceSpec or ModifyInstanceNetworkSpec, after the
+ * cooldown (the interval between changes), with its ClientToken, which makes a retry or a re-run
+ * after a kill answer the same order instead of creating a second one. The call creates an order
+ * (its OrderId is recorded); the step ends when the change shows: the type after the ECS restart
+ * RebootWhenFinished makes (a Running instance), or at the next start (a Stopped one, checked there);
+ * the bandwidth in DescribeInstances.
+ */
+async function runOrder(run: Run, planned: OrderStep, index: number): Promise<void> {
+  const st = run.state;
+  const end = cooldownEndMs(run);
+  if (end !== undefined) await waitUntil(run, end);
+  const step = atSendTime(planned, run.clock.now());
+  const id = run.desired.instanceId;
+  const action = actionOf(step);
+  const startedAt = run.clock.now();
+  let already = false;
+  const policy = st.stoppedByUs ? run.policies.specChangeWhileDown : run.policies.specChange;
+  const { value, attempts } = await withRetry(run, policy, action, async (attempt, previous): Promise<OrderResult | undefined> => {
+    if (attempt > 1 && previous === "verifyThenBackoff") {
+      // The last answer was lost: if the change shows, it was applied. Otherwise the same token
+      // goes again, and the API answers with the order it has, never a second one.
+      if (shows(run, step, await readOnce(run))) {
+        already = true;
+        return undefined;
+      }
+    }
+    st.dirty = true;
+    return step.kind === "modifyPrepayType"
+      ? run.api.modifyPrepayInstanceSpec(prepayRequestOf(id, step), step.clientToken)
+      : run.api.modifyInstanceNetworkSpec(networkRequestOf(id, step), step.clientToken);
+  });
+  const doneMs = run.clock.now();
+  const orderId = value?.orderId;
+  if (orderId) st.orders.push(orderId);
+  st.steps.push({
+    index,
+    kind: step.kind,
+    action,
+    params: value?.sent ?? orderParams(id, step),
+    ...(value?.requestId ? { requestId: value.requestId } : {}),
+    ...(orderId ? { orderId } : {}),
+    clientToken: step.clientToken,
+    startedAt: iso(startedAt),
+    finishedAt: iso(doneMs),
+    attempts,
+    outcome: already ? "alreadyApplied" : "done",
+  });
+  if (!already && isPaidOrder(step) && !step.autoPay) {
+    throw new EngineFailure(
+      "OrderUnpaid",
+      `${action} created order ${orderId ?? "(no OrderId)"} and left it UNPAID (autoPay: false), so nothing changes until it is paid: ` +
+        `pay it in the Billing console (Expenses > Orders), then run again; or cancel it there and set autoPay: true`,
+    );
+  }
+  st.lastChangeMs = doneMs;
+  const order = orderId ? ` (order ${orderId})` : "";
+  const unpaidHint = `; if the order is unpaid (not enough balance for AutoPay), pay or cancel it in the Billing console, then run again`;
+  try {
+    if (step.kind === "modifyPrepayType") {
+      st.pendingType = step.instanceType;
+      if (step.whileStatus === "Running" && !already) {
+        // The order settles, then ECS restarts the instance (RebootWhenFinished) and the type shows.
+        const restartSeconds = expectedSeconds(run, "stop") + expectedSeconds(run, "start");
+        await pollUntil(
+          run,
+          (s) => s.instanceType === step.instanceType && s.status === "Running",
+          {
+            target: `instance type ${step.instanceType} after the order${order} and the restart`,
+            limitSeconds: run.timing.verifySeconds + run.timing.orderSeconds + restartSeconds,
+            code: "ChangeNotVisible",
+          },
+          {},
+          { expect: { sinceMs: doneMs, expectedSeconds: run.timing.orderSeconds + restartSeconds } },
+        );
+      } else {
+        st.orderSettlingUntilMs = doneMs + run.timing.orderSeconds * 1000;
+      }
+    } else if (step.kind === "modifyNetworkTemporary") {
+      st.temporary = { startTime: step.startTime, endTime: step.endTime, internetMaxBandwidthOut: step.out };
+    } else if (!already) {
+      await pollUntil(
+        run,
+        (s) => shows(run, step, s),
+        { target: `the new bandwidth in DescribeInstances${order}`, limitSeconds: run.timing.verifySeconds, code: "ChangeNotVisible" },
+        {},
+        { readNow: true, expect: { sinceMs: doneMs, expectedSeconds: run.timing.modifySeconds } },
+      );
+    }
+  } catch (e) {
+    if (e instanceof EngineFailure && e.code === "ChangeNotVisible") throw new EngineFailure(e.code, e.message + unpaidHint);
+    throw e;
+  }
+}
+
 /** Options of {@link runPower}. */
 export interface PowerOptions extends CallOptions {
   /** Read the status before the first call even when a snapshot is known. */
@@ -134,9 +289,12 @@ export async function runPower(
   const action = kind === "stop" ? "StopInstance" : "StartInstance";
   const startedAt = run.clock.now();
   let outcome = "done" as AppliedStep["outcome"];
+  // A start right after a subscription order on the Stopped instance meets InstanceNotReady until
+  // the order settles: while the instance is down for it, retried at short intervals.
+  const settling = kind === "start" && st.orderSettlingUntilMs !== undefined && st.stoppedByUs;
   const { value, attempts } = await withRetry(
     run,
-    run.policies.power,
+    settling ? run.policies.startAfterOrder : run.policies.power,
     action,
     async (attempt, _previous, previousError) => {
       let snap = attempt > 1 || opts.fresh || st.current === undefined ? await readOnce(run) : st.current;
@@ -174,7 +332,10 @@ export async function runPower(
   const snap = await waitStatus(run, target, opts, outcome === "done" ? { expect } : { first: st.current!, expect });
   if (outcome === "done") learn(run, kind, (run.clock.now() - answeredMs) / 1000);
   if (kind === "start") await removeMarker(run);
-  if (kind === "start") st.stoppedByUs = false;
+  if (kind === "start") {
+    st.stoppedByUs = false;
+    st.orderSettlingUntilMs = undefined;
+  }
   st.steps.push({
     index,
     kind,

@@ -33,7 +33,9 @@ export interface AppliedStep {
   readonly index: number;
   readonly kind: Step["kind"];
   /** The API action, for calls. */
-  readonly action?: "ModifyInstanceSpec" | "StopInstance" | "StartInstance";
+  readonly action?: "ModifyInstanceSpec" | "ModifyPrepayInstanceSpec" | "ModifyInstanceNetworkSpec" | "StopInstance" | "StartInstance";
+  /** The order a subscription change created (ModifyPrepayInstanceSpec, ModifyInstanceNetworkSpec). */
+  readonly orderId?: string;
   /** The call's wire parameters as the client sent them (no credentials), for calls. */
   readonly params?: Readonly<Record<string, string>>;
   /** The API's RequestId of the successful attempt (absent when the change was found already applied). */
@@ -101,7 +103,7 @@ export interface ApplyResult {
 }
 
 /** Why an apply failed. */
-export type ApplyErrorCode = "Refused" | "NotFound" | "ApiError" | "Timeout" | "Aborted" | "NotConverged" | "ChangeNotVisible";
+export type ApplyErrorCode = "Refused" | "NotFound" | "ApiError" | "Timeout" | "Aborted" | "NotConverged" | "ChangeNotVisible" | "OrderUnpaid";
 
 /** What had happened when an apply failed: enough for the caller to record the real state. */
 export interface PartialResult {

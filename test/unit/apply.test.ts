@@ -149,6 +149,13 @@ class FakeEcs implements EcsApi {
     if (f?.kind === "lost") throw this.err("StartInstance", TRANSPORT_CODES.network);
     return { requestId: `REQ-${++this.n}`, sent };
   }
+  // Subscription orders are exercised against the simulator (test/integration/subscription.test.ts).
+  async modifyPrepayInstanceSpec(): Promise<never> {
+    throw new Error("FakeEcs: ModifyPrepayInstanceSpec is not scripted");
+  }
+  async modifyInstanceNetworkSpec(): Promise<never> {
+    throw new Error("FakeEcs: ModifyInstanceNetworkSpec is not scripted");
+  }
   async modifyInstanceSpec(request: ModifyRequest, clientToken: string) {
     const params = modifyInstanceSpecParams(request, clientToken);
     const f = this.record("ModifyInstanceSpec", params);
@@ -613,10 +620,11 @@ describe("apply: scripted faults", () => {
   });
 
   it("refused plan: nothing is called after the reads", async () => {
+    // GIVEN a subscription instance and a bandwidth upgrade nobody said how to pay for
     const { ecs, run } = setup({ instanceChargeType: "PrePaid" });
     const e = await rejects(run(BW));
     assert.equal(e.code, "Refused");
-    assert.deepEqual(e.refusals!.map((r) => r.code), ["PrePaid"]);
+    assert.deepEqual(e.refusals!.map((r) => r.code), ["AutoPayUndecided"]);
     assert.deepEqual(ecs.calls(), ["D"]);
   });
 

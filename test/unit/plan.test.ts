@@ -48,6 +48,12 @@ function shape(steps: readonly Step[]): string[] {
         return `bw${s.out ? ` out ${s.out.to}` : ""}${s.in ? ` in ${s.in.to}` : ""} (${s.whileStatus})`;
       case "modifyTemporaryBandwidth":
         return `temp ${s.out} (${s.whileStatus})`;
+      case "modifyPrepayType":
+        return `prepay ${s.instanceType} ${s.direction}${s.operatorTypeKnown ? "" : "?"}${s.restarts ? " restarts" : ""} (${s.whileStatus})`;
+      case "modifyNetworkSpec":
+        return `net${s.out ? ` out ${s.out.to}` : ""}${s.in ? ` in ${s.in.to}` : ""} ${s.direction} (${s.whileStatus})`;
+      case "modifyNetworkTemporary":
+        return `net temp ${s.out} (${s.whileStatus})`;
     }
   });
 }
@@ -289,7 +295,7 @@ describe("plan: state carried across runs", () => {
 
 describe("plan: refusals, before anything is touched", () => {
   const refusals: { name: string; snap: Partial<InstanceSnapshot>; desired: Partial<DesiredSpecInput>; ctx?: Partial<PlanContext>; codes: string[]; field?: string }[] = [
-    { name: "PrePaid", snap: { instanceChargeType: "PrePaid" }, desired: BW, codes: ["PrePaid"], field: "instanceId" },
+    { name: "PrePaid, an order to pay and no autoPay", snap: { instanceChargeType: "PrePaid" }, desired: BW, codes: ["AutoPayUndecided"], field: "autoPay" },
     { name: "EIP-bound, bandwidth", snap: { eipAllocationId: "eip-1" }, desired: BW, codes: ["EipBound"], field: "internetMaxBandwidthOut" },
     { name: "EIP-bound, inbound only", snap: { eipAllocationId: "eip-1" }, desired: { internetMaxBandwidthIn: 150 }, codes: ["EipBound"], field: "internetMaxBandwidthIn" },
     { name: "EIP-bound, temporary", snap: { eipAllocationId: "eip-1" }, desired: TEMP, codes: ["EipBound"], field: "temporaryBandwidth" },
@@ -308,7 +314,7 @@ describe("plan: refusals, before anything is touched", () => {
       name: "several at once",
       snap: { instanceChargeType: "PrePaid", eipAllocationId: "eip-1", dedicatedHostId: "dh-1", operationLocks: ["security"] },
       desired: { ...TYPE, ...BW },
-      codes: ["PrePaid", "SecurityLock", "EipBound", "DedicatedHost"],
+      codes: ["AutoPayUndecided", "SecurityLock", "EipBound", "DedicatedHost"],
     },
   ];
   for (const c of refusals) {
@@ -380,7 +386,7 @@ describe("plan: determinism, tokens and the human lines", () => {
     assert.deepEqual(describePlan(plan(snapshot(), spec({}), ctx())), ["no changes: the instance already matches the desired spec"]);
     const r = describePlan(plan(snapshot({ instanceChargeType: "PrePaid" }), spec(BW), ctx()));
     assert.equal(r.length, 1);
-    assert.match(r[0]!, /^refused \(PrePaid, instanceId\): instance i-web is a subscription \(PrePaid\) instance; .*ModifyPrepayInstanceSpec/);
+    assert.match(r[0]!, /^refused \(AutoPayUndecided, autoPay\): i-web is a subscription instance: the bandwidth upgrade creates an order that costs money/);
   });
 });
 

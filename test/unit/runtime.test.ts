@@ -76,8 +76,8 @@ describe("provider runtime adapters (no network)", function () {
     const cases: [string, unknown, { property: string; reason: string }[]][] = [
       ["negative", { stopSeconds: -5 }, [{ property: "estimates.stopSeconds", reason: "estimates.stopSeconds must be a number of seconds, 0 or more; got -5" }]],
       ["a string", { startSeconds: "30" }, [{ property: "estimates.startSeconds", reason: 'estimates.startSeconds must be a number of seconds, 0 or more; got "30"' }]],
-      ["an unknown key", { stopSecs: 3 }, [{ property: "estimates.stopSecs", reason: "unknown estimate stopSecs: remove it, or use one of stopSeconds, startSeconds, stopLeadSeconds" }]],
-      ["not an object", 45, [{ property: "estimates", reason: "estimates must be an object of seconds; e.g. estimates: { stopSeconds: 45, startSeconds: 45 } (keys: stopSeconds, startSeconds, stopLeadSeconds)" }]],
+      ["an unknown key", { stopSecs: 3 }, [{ property: "estimates.stopSecs", reason: "unknown estimate stopSecs: remove it, or use one of stopSeconds, startSeconds, stopLeadSeconds, orderSeconds" }]],
+      ["not an object", 45, [{ property: "estimates", reason: "estimates must be an object of seconds; e.g. estimates: { stopSeconds: 45, startSeconds: 45 } (keys: stopSeconds, startSeconds, stopLeadSeconds, orderSeconds)" }]],
     ];
     for (const [name, estimates, failures] of cases) {
       it(`${name} is refused at check, naming the estimate`, async function () {
