@@ -149,7 +149,8 @@ describe("engine against the simulator (real pop-core client)", function () {
   });
 
   const refusals: [string, Partial<DesiredSpecInput>, string][] = [
-    ["i-demo-prepaid-01", { internetMaxBandwidthOut: 20 }, "PrePaid"],
+    ["i-demo-prepaid-01", { internetMaxBandwidthOut: 20 }, "AutoPayUndecided"],
+    ["i-demo-prepaid-arrears-01", { internetMaxBandwidthOut: 20, autoPay: true }, "Locked"],
     ["i-demo-eip-01", { internetMaxBandwidthOut: 20 }, "EipBound"],
     ["i-demo-localdisk-01", { instanceType: "ecs.g6.xlarge" }, "LocalDisks"],
     ["i-demo-ddh-01", { instanceType: "ecs.g6.xlarge" }, "DedicatedHost"],

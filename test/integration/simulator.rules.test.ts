@@ -29,7 +29,7 @@ describe("ecs-sim: actions and rules", function () {
       // WHEN listing page 2 with 4 per page
       const r = (await client.request("DescribeInstances", { RegionId: REGION, PageSize: 4, PageNumber: 2 })) as Body;
       // THEN the real shape: {Instances:{Instance:[…]}, TotalCount, PageNumber, PageSize, RequestId}
-      assert.equal(r.TotalCount, 10);
+      assert.equal(r.TotalCount, 12);
       assert.equal(r.PageNumber, 2);
       assert.equal(r.PageSize, 4);
       assert.match(r.RequestId, /^[0-9A-F-]{36}$/);
@@ -39,7 +39,7 @@ describe("ecs-sim: actions and rules", function () {
       assert.deepEqual(
         Object.keys(byId).sort(),
         ["i-demo-api-01", "i-demo-batch-01", "i-demo-ddh-01", "i-demo-eip-01", "i-demo-localdisk-01", "i-demo-locked-01",
-          "i-demo-prepaid-01", "i-demo-web-01", "i-demo-worker-01", "i-demo-worker-02"],
+          "i-demo-prepaid-01", "i-demo-prepaid-arrears-01", "i-demo-prepaid-stopped-01", "i-demo-web-01", "i-demo-worker-01", "i-demo-worker-02"],
       );
       assert.equal(byId[WEB].InstanceType, "ecs.g6.large");
       assert.equal(byId[WEB].Status, "Running");
@@ -52,6 +52,9 @@ describe("ecs-sim: actions and rules", function () {
       assert.equal(byId["i-demo-batch-01"].Status, "Stopped");
       assert.equal(byId["i-demo-batch-01"].InstanceType, "ecs.g6.xlarge");
       assert.equal(byId["i-demo-prepaid-01"].InstanceChargeType, "PrePaid");
+      assert.equal(byId["i-demo-prepaid-01"].ExpiredTime, "2030-12-31T16:00Z");
+      assert.equal(byId["i-demo-prepaid-stopped-01"].Status, "Stopped");
+      assert.deepEqual(byId["i-demo-prepaid-arrears-01"].OperationLocks.LockReason.map((l: Body) => l.LockReason), ["financial"]);
       assert.equal(byId["i-demo-eip-01"].EipAddress.AllocationId, "eip-demo-0001");
       assert.equal(byId["i-demo-ddh-01"].DedicatedHostAttribute.DedicatedHostId, "dh-demo-0001");
       assert.deepEqual(byId["i-demo-locked-01"].OperationLocks.LockReason.map((l: Body) => l.LockReason), ["security"]);
