@@ -3,8 +3,8 @@
  * the decisions the executor relies on are the right ones.
  */
 import assert from "node:assert/strict";
-import { decide, EcsApiError, ERROR_TABLE, TRANSPORT_CODES } from "../../provider/errors";
-import { MODIFY_INSTANCE_SPEC_CODES } from "../helpers/api-table";
+import { ACTION_ERROR_TABLE, decide, EcsApiError, ERROR_TABLE, TRANSPORT_CODES } from "../../provider/errors";
+import { MODIFY_INSTANCE_NETWORK_SPEC_CODES, MODIFY_INSTANCE_SPEC_CODES, MODIFY_PREPAY_INSTANCE_SPEC_CODES } from "../helpers/api-table";
 
 /** The gateway's common codes (docs/ecs-api.md, "Error answers") and the Stop/Start status codes. */
 const GATEWAY_CODES = [
@@ -20,6 +20,52 @@ describe("errors: the table", () => {
       assert.ok(rule, `${code} is not in the table`);
       assert.ok(rule.hint.length > 20, `${code}: hint too short`);
     }
+  });
+
+  for (const [action, codes] of [
+    ["ModifyPrepayInstanceSpec", MODIFY_PREPAY_INSTANCE_SPEC_CODES],
+    ["ModifyInstanceNetworkSpec", MODIFY_INSTANCE_NETWORK_SPEC_CODES],
+  ] as const) {
+    it(`decides every ${action} code (its own meaning first), each with a hint`, () => {
+      const missing = codes.filter((code) => (ACTION_ERROR_TABLE[action]?.[code] ?? ERROR_TABLE[code]) === undefined);
+      assert.deepEqual(missing, []);
+      for (const code of codes) assert.ok(decide(code, 400, action).hint.length > 20, `${action} ${code}: hint too short`);
+    });
+  }
+
+  const subscriptionDecisions: [string, string, string][] = [
+    ["ModifyPrepayInstanceSpec", "LastOrderProcessing", "retry"],
+    ["ModifyInstanceNetworkSpec", "LastOrderProcessing", "retry"],
+    ["ModifyInstanceNetworkSpec", "LastRequestProcessing", "retry"],
+    ["ModifyInstanceNetworkSpec", "TaskConflict", "retry"],
+    ["ModifyPrepayInstanceSpec", "OrderCreationFailed", "retry"],
+    ["ModifyPrepayInstanceSpec", "Throttling", "waitCooldown"],
+    ["ModifyInstanceNetworkSpec", "Throttling", "waitCooldown"],
+    ["ModifyPrepayInstanceSpec", "InternalError", "verifyThenRetry"],
+    ["ModifyInstanceNetworkSpec", "Mayi.InternalError", "verifyThenRetry"],
+    ["ModifyPrepayInstanceSpec", "IncorrectInstanceStatus", "waitStatus"],
+    ["ModifyPrepayInstanceSpec", "InvalidInstanceStatus", "waitStatus"],
+    ["ModifyInstanceNetworkSpec", "InvalidOperation.InstanceStatusUnsupported", "waitStatus"],
+    ["ModifyPrepayInstanceSpec", "InvalidInstance.UnpaidOrder", "fail"],
+    ["ModifyInstanceNetworkSpec", "InvalidInstance.UnPaidOrder", "fail"],
+    ["ModifyPrepayInstanceSpec", "OperationDenied.UnpaidOrder", "fail"],
+    ["ModifyPrepayInstanceSpec", "Account.Arrearage", "fail"],
+    ["ModifyPrepayInstanceSpec", "InstanceDowngrade.QuotaExceed", "fail"],
+    ["ModifyPrepayInstanceSpec", "InvalidOperation.InstanceRenewWithDowngradeInPlan", "fail"],
+    ["ModifyPrepayInstanceSpec", "InvalidInstance.PreInstanceExpired", "fail"],
+    ["ModifyInstanceNetworkSpec", "InstanceExpiredOrInArrears", "fail"],
+    ["ModifyInstanceNetworkSpec", "InvalidInstanceStatus.NotStopped", "fail"],
+  ];
+  for (const [action, code, decision] of subscriptionDecisions) {
+    it(`${action}: ${code} → ${decision}`, () => assert.equal(decide(code, 400, action).decision, decision));
+  }
+
+  it("a code means what its action says: OperationDenied after a bandwidth downgrade is not 'out of stock'", () => {
+    assert.match(decide("OperationDenied", 400, "ModifyInstanceNetworkSpec").hint, /downgrade[\s\S]*billing cycle/);
+    assert.match(decide("OperationDenied", 403).hint, /out of stock/);
+    assert.match(decide("InvalidInstance.UnpaidOrder", 400, "ModifyPrepayInstanceSpec").hint, /Billing console/);
+    assert.equal(new EcsApiError({ action: "ModifyInstanceNetworkSpec", code: "InvalidInstanceStatus.NotStopped", message: "x" }).decision, "fail");
+    assert.equal(new EcsApiError({ action: "ModifyInstanceSpec", code: "InvalidInstanceStatus.NotStopped", message: "x" }).decision, "stopFirst");
   });
 
   const decisions: [string, string][] = [
