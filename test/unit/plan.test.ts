@@ -478,3 +478,105 @@ describe("plan: a temporary window against the clock", () => {
     ]);
   });
 });
+
+describe("plan: subscription (PrePaid) instances", () => {
+  // C = 300, S = 30, T = 40, order 10 (the default estimate).
+  const PRE = { instanceChargeType: "PrePaid" as const, expiredTime: "2031-01-01T00:00Z" };
+  const CATALOGUE = { availableTypes: ["ecs.c6.large", "ecs.g6.xlarge"], downgradeTypes: ["ecs.c6.large"] };
+  const UP = { instanceType: "ecs.g6.xlarge", autoPay: true };
+  const DOWN = { instanceType: "ecs.c6.large" };
+
+  const cases: { name: string; snap: Partial<InstanceSnapshot>; desired: Partial<DesiredSpecInput>; ctx?: Partial<PlanContext>; steps: string[]; downtime: number; stops: boolean; restarts?: true }[] = [
+    { name: "upgrade of a running instance: one call while Running, one ECS restart, no stop", snap: PRE, desired: UP, ctx: CATALOGUE, steps: ["prepay ecs.g6.xlarge upgrade restarts (Running)"], downtime: 70, stops: false, restarts: true },
+    { name: "downgrade of a running instance: stop, the call while Stopped, start", snap: PRE, desired: DOWN, ctx: CATALOGUE, steps: ["stop KeepCharging", "prepay ecs.c6.large downgrade (Stopped)", "start"], downtime: 80, stops: true },
+    { name: "upgrade of a stopped instance: the call while Stopped, and it stays Stopped", snap: { ...PRE, status: "Stopped" }, desired: UP, ctx: CATALOGUE, steps: ["prepay ecs.g6.xlarge upgrade (Stopped)"], downtime: 0, stops: false },
+    { name: "direction unknown (no catalogue): planned stopped, the API judges it", snap: PRE, desired: UP, steps: ["stop KeepCharging", "prepay ecs.g6.xlarge downgrade? (Stopped)", "start"], downtime: 80, stops: true },
+    { name: "bandwidth: ModifyInstanceNetworkSpec, no downtime", snap: PRE, desired: { internetMaxBandwidthOut: 20, autoPay: true }, steps: ["net out 20 upgrade (Running)"], downtime: 0, stops: false },
+    { name: "a bandwidth downgrade needs no autoPay (a refund)", snap: PRE, desired: { internetMaxBandwidthOut: 2 }, steps: ["net out 2 downgrade (Running)"], downtime: 0, stops: false },
+    {
+      name: "upgrade and bandwidth: the upgrade first (its restart runs inside the interval), then the bandwidth",
+      snap: PRE, desired: { ...UP, internetMaxBandwidthOut: 20 }, ctx: CATALOGUE,
+      steps: ["prepay ecs.g6.xlarge upgrade restarts (Running)", "wait 230", "net out 20 upgrade (Running)"], downtime: 70, stops: false, restarts: true,
+    },
+    {
+      name: "a temporary window on the minute and the hour",
+      snap: PRE, desired: { autoPay: true, temporaryBandwidth: { startTime: "2030-01-02T00:00:00Z", endTime: "2030-01-02T06:00:00Z", internetMaxBandwidthOut: 50 } },
+      steps: ["net temp 50 (Running)"], downtime: 0, stops: false,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const p = ok(plan(snapshot(c.snap), spec(c.desired), ctx(c.ctx)));
+      assert.deepEqual(shape(p.steps), c.steps);
+      assert.equal(p.expectedDowntimeSeconds, c.downtime);
+      assert.equal(p.stopsInstance, c.stops);
+      assert.equal(p.restartsInstance, c.restarts);
+    });
+  }
+
+  const refusals: { name: string; snap: Partial<InstanceSnapshot>; desired: Partial<DesiredSpecInput>; ctx?: Partial<PlanContext>; codes: string[]; field: string }[] = [
+    { name: "an upgrade nobody said how to pay", snap: PRE, desired: { instanceType: "ecs.g6.xlarge" }, ctx: CATALOGUE, codes: ["AutoPayUndecided"], field: "autoPay" },
+    { name: "an expired subscription", snap: { ...PRE, expiredTime: "2029-12-31T00:00Z" }, desired: UP, ctx: CATALOGUE, codes: ["Expired"], field: "instanceId" },
+    { name: "allowStop false: the restart of an upgrade is downtime too", snap: PRE, desired: { ...UP, allowStop: false }, ctx: CATALOGUE, codes: ["StopNotAllowed"], field: "allowStop" },
+    { name: "allowStop false: a downgrade needs a stop", snap: PRE, desired: { ...DOWN, allowStop: false }, ctx: CATALOGUE, codes: ["StopNotAllowed"], field: "allowStop" },
+    {
+      name: "a window start with seconds", snap: PRE,
+      desired: { autoPay: true, temporaryBandwidth: { startTime: "2030-01-02T00:00:30Z", endTime: "2030-01-02T06:00:00Z", internetMaxBandwidthOut: 50 } },
+      codes: ["TemporaryWindowPrecision"], field: "temporaryBandwidth.startTime",
+    },
+    {
+      name: "a window end off the hour", snap: PRE,
+      desired: { autoPay: true, temporaryBandwidth: { startTime: "2030-01-02T00:00:00Z", endTime: "2030-01-02T06:30:00Z", internetMaxBandwidthOut: 50 } },
+      codes: ["TemporaryWindowPrecision"], field: "temporaryBandwidth.endTime",
+    },
+    {
+      name: "a window under 3 hours", snap: PRE,
+      desired: { autoPay: true, temporaryBandwidth: { startTime: "2030-01-02T00:00:00Z", endTime: "2030-01-02T02:00:00Z", internetMaxBandwidthOut: 50 } },
+      codes: ["TemporaryWindowTooShort"], field: "temporaryBandwidth.endTime",
+    },
+    {
+      name: "a window past the subscription's end", snap: { ...PRE, expiredTime: "2030-01-02T03:00Z" },
+      desired: { autoPay: true, temporaryBandwidth: { startTime: "2030-01-02T00:00:00Z", endTime: "2030-01-02T06:00:00Z", internetMaxBandwidthOut: 50 } },
+      codes: ["TemporaryWindowBeyondExpiry"], field: "temporaryBandwidth.endTime",
+    },
+    {
+      name: "a bandwidth downgrade and a window: the downgrade freezes the bandwidth for the cycle", snap: { ...PRE, internetMaxBandwidthOut: 10 },
+      desired: { autoPay: true, internetMaxBandwidthOut: 5, temporaryBandwidth: { startTime: "2030-01-02T00:00:00Z", endTime: "2030-01-02T06:00:00Z", internetMaxBandwidthOut: 50 } },
+      codes: ["DowngradeFreezesBandwidth"], field: "temporaryBandwidth",
+    },
+  ];
+  for (const c of refusals) {
+    it(`refused at preview: ${c.name}`, () => {
+      const p = plan(snapshot(c.snap), spec(c.desired), ctx(c.ctx));
+      assert.equal(p.kind, "refused");
+      if (p.kind !== "refused") return;
+      assert.deepEqual(p.refusals.map((r) => r.code), c.codes);
+      assert.equal(p.refusals[0]!.field, c.field);
+    });
+  }
+
+  it("a begun window is sent from the next whole minute, and refused when less than 3 hours are left by then", () => {
+    // GIVEN a window that began an hour ago and ends in 2 h 30 min
+    const desired = spec({ autoPay: true, temporaryBandwidth: { startTime: "2029-12-31T23:00:00Z", endTime: "2030-01-01T03:00:00Z", internetMaxBandwidthOut: 50 } });
+    const p = plan(snapshot(PRE), desired, ctx({ now: new Date("2030-01-01T00:30:20Z") }));
+    // THEN refused: from 00:31 to 03:00 is under 3 hours
+    assert.equal(p.kind, "refused");
+    assert.deepEqual(p.kind === "refused" && p.refusals.map((r) => r.code), ["TemporaryWindowTooShort"]);
+  });
+
+  it("the ClientToken of a subscription type change does not depend on the status (a re-plan after a kill reuses it)", () => {
+    const running = ok(plan(snapshot(PRE), spec(UP), ctx(CATALOGUE))).steps.find((s) => s.kind === "modifyPrepayType")!;
+    const stopped = ok(plan(snapshot({ ...PRE, status: "Stopped" }), spec(UP), ctx(CATALOGUE))).steps.find((s) => s.kind === "modifyPrepayType")!;
+    assert.equal((running as { clientToken: string }).clientToken, (stopped as { clientToken: string }).clientToken);
+  });
+
+  it("describePlan shows the order, who pays it and the restart", () => {
+    const lines = describePlan(plan(snapshot(PRE), spec(UP), ctx(CATALOGUE)));
+    assert.match(lines[0]!, /^1\. ModifyPrepayInstanceSpec InstanceType ecs\.g6\.large → ecs\.g6\.xlarge \(upgrade, running; RebootWhenFinished: ECS restarts the instance once .*PAID AUTOMATICALLY/);
+    assert.match(lines.join("\n"), /orders: 1 subscription order\(s\) — 1 to pay \(AutoPay/);
+    assert.match(lines.at(-1)!, /expected downtime ~1:10 \(one ECS restart\)/);
+    const refund = describePlan(plan(snapshot(PRE), spec(DOWN), ctx(CATALOGUE)));
+    assert.match(refund.join("\n"), /REFUNDS the difference/);
+    assert.match(refund.join("\n"), /0 to pay, 1 refund/);
+  });
+});
