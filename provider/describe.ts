@@ -48,8 +48,9 @@ export function describeStep(step: Step): string {
     case "modifyPrepayType":
       return (
         `ModifyPrepayInstanceSpec InstanceType ${step.from} → ${step.instanceType} ` +
-        `(${step.operatorTypeKnown ? step.direction : "upgrade or downgrade: the API decides"}, ${step.whileStatus.toLowerCase()}` +
-        `${step.restarts ? "; RebootWhenFinished: ECS restarts the instance once when the order settles — instance RESTARTED, no stop across the call" : ""}) — ${orderText(step)}`
+        `(${step.operatorTypeKnown ? step.direction : "up- or downgrade: the API decides"}, ${step.whileStatus.toLowerCase()}` +
+        `${step.restarts ? ": ONE ECS RESTART, no stop" : ""}) — ${orderText(step)}` +
+        (step.restarts ? "; RebootWhenFinished restarts it once the order settles, and the type shows then" : "")
       );
     case "modifyNetworkSpec": {
       const parts = [
@@ -65,14 +66,14 @@ export function describeStep(step: Step): string {
   }
 }
 
-/** What an order step costs and when, in words. */
+/** What an order step costs and when, in words (the key words first: Pulumi cuts long plan lines). */
 export function orderText(step: OrderStep): string {
   if (step.direction === "downgrade" && (step.kind !== "modifyPrepayType" || step.operatorTypeKnown)) {
-    return "creates an order that REFUNDS the difference for the rest of the billing cycle (a downgrade: counts against the instance's downgrade quota, 3 in all)";
+    return "order REFUNDS the difference for the rest of the billing cycle (a downgrade: one of the instance's 3)";
   }
   return step.autoPay
-    ? "creates an order PAID AUTOMATICALLY from the account's balance (AutoPay): the price difference for the rest of the billing cycle"
-    : "creates an UNPAID order (autoPay: false): the change waits until it is paid in the Billing console";
+    ? "order PAID by AutoPay from the account's balance when sent: the price difference for the rest of the billing cycle"
+    : "UNPAID order (autoPay: false): nothing changes until it is paid in the Billing console";
 }
 
 /** The money line of a plan with orders: how many, paid or refunded. */
@@ -83,7 +84,7 @@ function ordersLine(steps: readonly Step[]): string[] {
   const paid = orders.length - refunds;
   const auto = orders.filter((o) => o.direction === "upgrade" || (o.kind === "modifyPrepayType" && !o.operatorTypeKnown)).every((o) => o.autoPay);
   return [
-    `orders: ${orders.length} subscription order(s) — ${paid} to pay${paid > 0 ? (auto ? " (AutoPay: charged to the account's balance when sent)" : " (left unpaid: autoPay false)") : ""}, ${refunds} refund(s); every order carries a ClientToken, so a retry or a re-run never orders twice`,
+    `orders: ${orders.length} — ${paid} to pay${paid > 0 ? (auto ? " (AutoPay)" : " (left unpaid: autoPay false)") : ""}, ${refunds} refund(s); each with a ClientToken: a retry or a re-run never orders twice`,
   ];
 }
 

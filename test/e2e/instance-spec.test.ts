@@ -126,12 +126,12 @@ describe("InstanceSpec through the real pulumi CLI and the simulator", function 
   });
 
   it("fails the preview with the reason when the plan is refused, before anything is touched", async function () {
-    // GIVEN a PrePaid instance, which ModifyInstanceSpec cannot change
+    // GIVEN a subscription instance and a bandwidth upgrade (an order to pay) without autoPay
     await newProject({ prepaid: { instanceId: "i-demo-prepaid-01", internetMaxBandwidthOut: 20 } });
-    // WHEN previewed THEN the preview fails, naming the instance, the reason and the way out
+    // WHEN previewed THEN the preview fails, naming the field, the instance, the cost and the way out
     let preview = await project.preview([], { allowFailure: true });
     assert.notEqual(preview.code, 0);
-    assert.match(everything(preview), /property instanceId[^\n]*i-demo-prepaid-01[^\n]*PrePaid[^\n]*ModifyPrepayInstanceSpec/);
+    assert.match(everything(preview), /property autoPay[^\n]*i-demo-prepaid-01 is a subscription instance[^\n]*costs money[^\n]*autoPay: true/);
 
     // GIVEN a running instance whose type change needs a stop, and `allowStop: false`
     project.writeProgram(programOf({ nostop: { instanceId: "i-demo-web-01", instanceType: "ecs.g6.xlarge", allowStop: false } }));

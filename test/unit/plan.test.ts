@@ -572,8 +572,8 @@ describe("plan: subscription (PrePaid) instances", () => {
 
   it("describePlan shows the order, who pays it and the restart", () => {
     const lines = describePlan(plan(snapshot(PRE), spec(UP), ctx(CATALOGUE)));
-    assert.match(lines[0]!, /^1\. ModifyPrepayInstanceSpec InstanceType ecs\.g6\.large → ecs\.g6\.xlarge \(upgrade, running; RebootWhenFinished: ECS restarts the instance once .*PAID AUTOMATICALLY/);
-    assert.match(lines.join("\n"), /orders: 1 subscription order\(s\) — 1 to pay \(AutoPay/);
+    assert.match(lines[0]!, /^1\. ModifyPrepayInstanceSpec InstanceType ecs\.g6\.large → ecs\.g6\.xlarge \(upgrade, running: ONE ECS RESTART, no stop\) — order PAID by AutoPay/);
+    assert.match(lines.join("\n"), /orders: 1 — 1 to pay \(AutoPay\), 0 refund/);
     assert.match(lines.at(-1)!, /expected downtime ~1:10 \(one ECS restart\)/);
     const refund = describePlan(plan(snapshot(PRE), spec(DOWN), ctx(CATALOGUE)));
     assert.match(refund.join("\n"), /REFUNDS the difference/);
