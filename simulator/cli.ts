@@ -24,6 +24,8 @@ Options:
   --start-seconds SECONDS      Stopped -> Starting -> Running duration (default 5)
   --async-apply-seconds S      Async=true type change apply time (default 3)
   --token-seconds SECONDS      ClientToken "in flight" time after a success (default 0)
+  --prepay-apply-seconds S     a ModifyPrepayInstanceSpec order until it settles (default 7)
+  --prepay-interval SECONDS    interval after a subscription order before the next (default 300)
   --rate-limit N               calls per calendar minute per action before Throttling.User (0 = off; default 1000)
   --rate-limit-action A=N      the same for action A only (repeatable), e.g. DescribeInstances=300
   --access-key-id ID           accept this key instead of the demo key (with --access-key-secret)
@@ -100,6 +102,8 @@ function parseArgs(argv: string[]): SimulatorOptions & { empty: boolean } {
       case "--start-seconds": timing.startSeconds = num(flag, value()); break;
       case "--async-apply-seconds": timing.asyncApplySeconds = num(flag, value()); break;
       case "--token-seconds": timing.tokenProcessingSeconds = num(flag, value()); break;
+      case "--prepay-apply-seconds": timing.prepayApplySeconds = num(flag, value()); break;
+      case "--prepay-interval": timing.prepayIntervalSeconds = num(flag, value()); break;
       case "--rate-limit": opts.rateLimitPerMinute = num(flag, value()); break;
       case "--rate-limit-action": {
         const m = /^([A-Za-z]+)=(\d+)$/.exec(value() ?? "");
