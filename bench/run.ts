@@ -41,6 +41,8 @@ interface Flags {
   stop: number;
   /** Simulator Stopped → Running duration, s. */
   start: number;
+  /** Simulator: how long a subscription type order takes to settle (`prepayApplySeconds`), s. */
+  order: number;
   /** Engine's longest poll interval (`timing.pollSeconds`); undefined = the engine's default. */
   poll?: number;
   /** Engine cooldown margin (`timing.cooldownMarginSeconds`); undefined = the engine's default. */
@@ -61,6 +63,7 @@ const USAGE = `usage: npm run bench -- [flags]
   --cooldown S        simulator cooldown after each spec change, seconds (default 6)
   --stop S            simulator stop duration, seconds (default 2)
   --start S           simulator start duration, seconds (default 2)
+  --order S           simulator: a subscription type order until it settles, seconds (default 1)
   --poll S            engine's longest poll interval (timing.pollSeconds; default: the engine's, 5)
   --margin S          engine cooldown margin (timing.cooldownMarginSeconds; default: the engine's, 0.05)
   --estimates MODE    sim (default): the planner's stop/start estimates = the simulator's durations;
@@ -72,7 +75,7 @@ const USAGE = `usage: npm run bench -- [flags]
   -h, --help          this text`;
 
 function parseFlags(argv: readonly string[]): Flags {
-  const f: Flags = { cooldown: 6, stop: 2, start: 2, estimates: "sim", out: join(__dirname, "results.json"), baselines: true, verbose: false };
+  const f: Flags = { cooldown: 6, stop: 2, start: 2, order: 1, estimates: "sim", out: join(__dirname, "results.json"), baselines: true, verbose: false };
   const num = (name: string, v: string | undefined, min = 0): number => {
     const n = Number(v);
     if (v === undefined || v === "" || !Number.isFinite(n) || n < min) throw new Error(`${name} needs a number >= ${min}, got ${v ?? "nothing"}`);
@@ -93,6 +96,9 @@ function parseFlags(argv: readonly string[]): Flags {
         break;
       case "--stop":
         f.stop = num(arg, next());
+        break;
+      case "--order":
+        f.order = num(arg, next());
         break;
       case "--start":
         f.start = num(arg, next());
@@ -147,6 +153,8 @@ interface SimTiming {
   readonly S: number;
   /** Start T, s. */
   readonly T: number;
+  /** A subscription type order until it settles O, s (the change is applied then). */
+  readonly O: number;
 }
 
 interface Minimum {
@@ -196,6 +204,44 @@ function minimum(n: number, typeOnRunning: boolean, t: SimTiming): Minimum {
   return { wall: best, downtime: S + T, wallFormula, downtimeFormula: `S+T = ${S}+${T}` };
 }
 
+/**
+ * The least wall time and downtime for a subscription (PrePaid) change, by kind. Orders are
+ * asynchronous: a type order settles O after the call, and nothing else can be ordered until then
+ * (`LastOrderProcessing`); the interval C (the simulator's `prepayIntervalSeconds`) separates two
+ * orders; a bandwidth order applies at once.
+ * - `upgrade`: the call while Running, the order settles (O), then the one restart the upgrade
+ *   needs (S + T, the ECS reboot). Wall O+S+T; downtime S+T: no order of steps avoids the restart.
+ * - `downgrade`: needs Stopped: stop (S), the call, the order (O: a start before it settles is
+ *   refused), start (T). Wall and downtime S+O+T.
+ * - `bandwidth`: one order, applied at once: 0 and 0.
+ * - `upgrade+bandwidth`: the bandwidth order waits for the interval and for the upgrade's order and
+ *   restart (the instance must be Running or Stopped): wall max(C, O+S+T) with the upgrade first
+ *   (bandwidth first would be C+O+S+T); downtime S+T.
+ */
+function subscriptionMinimum(kind: "upgrade" | "downgrade" | "bandwidth" | "upgrade+bandwidth", t: SimTiming): Minimum {
+  const { C, S, T, O } = t;
+  switch (kind) {
+    case "upgrade":
+      return { wall: O + S + T, downtime: S + T, wallFormula: `O+S+T = ${O}+${S}+${T}`, downtimeFormula: `S+T = ${S}+${T} (the ECS restart)` };
+    case "downgrade":
+      return { wall: S + O + T, downtime: S + O + T, wallFormula: `S+O+T = ${S}+${O}+${T}`, downtimeFormula: `S+O+T = ${S}+${O}+${T}` };
+    case "bandwidth":
+      return { wall: 0, downtime: 0, wallFormula: "0 (one order, applied at once)", downtimeFormula: "0 (no restart)" };
+    case "upgrade+bandwidth":
+      return {
+        wall: Math.max(C, O + S + T),
+        downtime: S + T,
+        wallFormula: `max(C, O+S+T) = max(${C}, ${O + S + T})`,
+        downtimeFormula: `S+T = ${S}+${T} (the ECS restart)`,
+      };
+  }
+}
+
+/** A scenario's minimum: its own (subscription scenarios), else the ModifyInstanceSpec one. */
+function minimumOf(sc: Scenario, t: SimTiming): Minimum {
+  return sc.subscription ? subscriptionMinimum(sc.subscription, t) : minimum(sc.items, sc.typeOnRunning, t);
+}
+
 // ------------------------------------------------------------------------------------ scenarios
 
 /** Temporary window starting in an hour, whole seconds (it never becomes active during the run). */
@@ -237,6 +283,11 @@ interface Scenario {
   readonly baseline?: number;
   /** A re-run: no ModifyInstanceSpec/StopInstance/StartInstance may be sent. */
   readonly readsOnly?: boolean;
+  /**
+   * A subscription (PrePaid) scenario, by the kind of its physical minimum ({@link subscriptionMinimum}).
+   * The baselines are not run for it: they know only ModifyInstanceSpec.
+   */
+  readonly subscription?: "upgrade" | "downgrade" | "bandwidth" | "upgrade+bandwidth";
   /** Runs before the measured apply (not measured); returns the desired spec and options. */
   readonly prepare: (ctx: { sim: RunningSimulator; api: EcsApi; run: Runner }) => Promise<Prepared>;
   readonly expected: Expected;
@@ -245,6 +296,7 @@ interface Scenario {
 type Runner = (desired: Prepared["desired"], options?: Partial<ApplyOptions>) => Promise<ApplyResult>;
 
 const WEB = "i-demo-web-01";
+const PREPAID = "i-demo-prepaid-01";
 const BATCH = "i-demo-batch-01";
 const WEB_BEFORE = { instanceType: "ecs.g6.large", out: 5, in: 100 };
 const FULL = (w: ReturnType<typeof futureWindow>) => ({
@@ -345,6 +397,46 @@ const SCENARIOS: readonly Scenario[] = [
     },
     expected: { status: "Running", instanceType: "ecs.g6.xlarge", out: 20, in: WEB_BEFORE.in, temporaryOut: 50 },
   },
+  {
+    id: 9,
+    name: "subscription: type upgrade (running)",
+    instanceId: PREPAID,
+    items: 1,
+    typeOnRunning: true,
+    subscription: "upgrade",
+    prepare: async () => ({ desired: { instanceId: PREPAID, instanceType: "ecs.g6.xlarge", autoPay: true } }),
+    expected: { status: "Running", instanceType: "ecs.g6.xlarge", out: 5, in: 100 },
+  },
+  {
+    id: 10,
+    name: "subscription: type downgrade (running)",
+    instanceId: PREPAID,
+    items: 1,
+    typeOnRunning: true,
+    subscription: "downgrade",
+    prepare: async () => ({ desired: { instanceId: PREPAID, instanceType: "ecs.c6.large" } }),
+    expected: { status: "Running", instanceType: "ecs.c6.large", out: 5, in: 100 },
+  },
+  {
+    id: 11,
+    name: "subscription: bandwidth out (running)",
+    instanceId: PREPAID,
+    items: 1,
+    typeOnRunning: false,
+    subscription: "bandwidth",
+    prepare: async () => ({ desired: { instanceId: PREPAID, internetMaxBandwidthOut: 20, autoPay: true } }),
+    expected: { status: "Running", instanceType: "ecs.g6.large", out: 20, in: 100 },
+  },
+  {
+    id: 12,
+    name: "subscription: type upgrade + bandwidth (running)",
+    instanceId: PREPAID,
+    items: 2,
+    typeOnRunning: true,
+    subscription: "upgrade+bandwidth",
+    prepare: async () => ({ desired: { instanceId: PREPAID, instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20, autoPay: true } }),
+    expected: { status: "Running", instanceType: "ecs.g6.xlarge", out: 20, in: 100 },
+  },
 ];
 
 // -------------------------------------------------------------------------------- measurement
@@ -352,7 +444,9 @@ const SCENARIOS: readonly Scenario[] = [
 /** The baselines' status poll: a fixed grid, as the tools users have today poll. */
 const BASELINE_POLL_SECONDS = 2;
 
-const CHANGE_ACTIONS = new Set(["ModifyInstanceSpec", "StopInstance", "StartInstance"]);
+const CHANGE_ACTIONS = new Set(["ModifyInstanceSpec", "ModifyPrepayInstanceSpec", "ModifyInstanceNetworkSpec", "StopInstance", "StartInstance", "RebootInstance"]);
+/** The calls that make one change (one item) each. */
+const MODIFY_ACTIONS = new Set(["ModifyInstanceSpec", "ModifyPrepayInstanceSpec", "ModifyInstanceNetworkSpec"]);
 /** A call that changes the instance. A DryRun changes nothing: it counts with the reads. */
 const isChange = (c: CallLogEntry) => CHANGE_ACTIONS.has(c.action) && c.params.DryRun !== "true";
 /** An error answer that was not injected; a DryRun that passed answers `DryRunOperation`, which is no refusal. */
@@ -461,6 +555,10 @@ function statusIn(c: CallLogEntry): string | undefined {
 
 /** A one-word label for a change call, e.g. `type ecs.g6.xlarge`, `bw 20/-`, `temp 50`. */
 function label(c: CallLogEntry): string {
+  if (c.action === "ModifyPrepayInstanceSpec") return `prepay ${c.params.InstanceType}`;
+  if (c.action === "ModifyInstanceNetworkSpec") {
+    return c.params.StartTime ? `net temp ${c.params.InternetMaxBandwidthOut}` : `net ${c.params.InternetMaxBandwidthOut ?? "-"}/${c.params.InternetMaxBandwidthIn ?? "-"}`;
+  }
   if (c.action !== "ModifyInstanceSpec") return c.action.replace("Instance", "");
   if (c.params.InstanceType) return `type ${c.params.InstanceType}`;
   if (c.params["Temporary.StartTime"]) return `temp ${c.params["Temporary.InternetMaxBandwidthOut"]}`;
@@ -509,14 +607,14 @@ interface ScenarioResult {
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-const simTiming = (flags: Flags): SimTiming => ({ C: flags.cooldown, S: flags.stop, T: flags.start });
+const simTiming = (flags: Flags): SimTiming => ({ C: flags.cooldown, S: flags.stop, T: flags.start, O: flags.order });
 
 /** A fresh simulator (demo state) with the bench's compressed timing. */
 function startBenchSimulator(t: SimTiming): Promise<RunningSimulator> {
   return startSimulator({
     port: 0,
     quiet: true,
-    timing: { cooldownSeconds: t.C, stopSeconds: t.S, startSeconds: t.T, tokenProcessingSeconds: 0 },
+    timing: { cooldownSeconds: t.C, stopSeconds: t.S, startSeconds: t.T, tokenProcessingSeconds: 0, prepayIntervalSeconds: t.C, prepayApplySeconds: t.O },
   });
 }
 
@@ -531,7 +629,7 @@ function engineSession(sim: RunningSimulator, sc: Scenario, flags: Flags, t: Sim
     credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
   });
   const timing: Partial<ApplyTiming> = {
-    ...(flags.estimates === "sim" ? { stopSeconds: t.S, startSeconds: t.T, modifySeconds: 0 } : {}),
+    ...(flags.estimates === "sim" ? { stopSeconds: t.S, startSeconds: t.T, modifySeconds: 0, orderSeconds: t.O } : {}),
     ...(flags.poll !== undefined ? { pollSeconds: flags.poll } : {}),
     ...(flags.margin !== undefined ? { cooldownMarginSeconds: flags.margin } : {}),
   };
@@ -602,9 +700,9 @@ async function runScenario(sc: Scenario, flags: Flags): Promise<{ result: Scenar
     if (sc.readsOnly && changeCalls.length > 0) {
       failures.push(`a re-run must only read, but sent ${changeCalls.map(label).join(", ")}`);
     }
-    const okModifies = calls.filter((c) => c.action === "ModifyInstanceSpec" && c.httpStatus === 200);
+    const okModifies = calls.filter((c) => MODIFY_ACTIONS.has(c.action) && c.httpStatus === 200);
     if (!sc.readsOnly && okModifies.length !== sc.items) {
-      warnings.push(`${okModifies.length} successful ModifyInstanceSpec calls for ${sc.items} item(s)`);
+      warnings.push(`${okModifies.length} successful change calls (Modify*) for ${sc.items} item(s)`);
     }
 
     const refused = calls.filter(isRefused);
@@ -618,7 +716,7 @@ async function runScenario(sc: Scenario, flags: Flags): Promise<{ result: Scenar
     for (const c of calls) byAction[c.action] = (byAction[c.action] ?? 0) + 1;
     const change = changeCalls.length;
     const read = calls.length - change;
-    const min = minimum(sc.items, sc.typeOnRunning, t);
+    const min = minimumOf(sc, t);
     const wall = (t1 - t0) / 1000;
     const down = measureDowntime(samples, calls, t, wasRunning);
     const modTimes = okModifies.map((c) => c.atMs);
@@ -803,7 +901,7 @@ async function runBaseline(sc: Scenario, flags: Flags, baseline: Baseline): Prom
     const counts = callCounts(calls);
     const notes = [...(outcome.error ? [`gave up on ${outcome.error}`] : []), ...endFailures];
     if (sc.readsOnly && counts.change > 0) notes.push(`a re-run of a finished change, yet it sent ${counts.change} change call(s)`);
-    const min = minimum(sc.items, sc.typeOnRunning, t);
+    const min = minimumOf(sc, t);
     const wall = (t1 - t0) / 1000;
     const down = measureDowntime(samples, calls, t, wasRunning).seconds;
     const row: StrategyResult = {
@@ -998,10 +1096,13 @@ async function main(): Promise<number> {
   const engineTiming = {
     pollSeconds: flags.poll ?? `engine default (${DEFAULT_TIMING.pollSeconds})`,
     cooldownMarginSeconds: flags.margin ?? `engine default (${DEFAULT_TIMING.cooldownMarginSeconds})`,
-    estimates: flags.estimates === "sim" ? `stop ${flags.stop} s, start ${flags.start} s, modify 0 s (= simulator)` : "engine default (45 s, 45 s, 5 s)",
+    estimates:
+      flags.estimates === "sim"
+        ? `stop ${flags.stop} s, start ${flags.start} s, modify 0 s, order ${flags.order} s (= simulator)`
+        : "engine default (45 s, 45 s, 5 s, order 10 s)",
   };
   console.log(
-    `pulumi-ecs-spec bench: simulator cooldown ${flags.cooldown} s, stop ${flags.stop} s, start ${flags.start} s; ` +
+    `pulumi-ecs-spec bench: simulator cooldown ${flags.cooldown} s, stop ${flags.stop} s, start ${flags.start} s, subscription order ${flags.order} s; ` +
       `engine poll ${engineTiming.pollSeconds}, cooldown margin ${engineTiming.cooldownMarginSeconds}, estimates ${engineTiming.estimates}`,
   );
   const startedAt = new Date();
@@ -1019,7 +1120,7 @@ async function main(): Promise<number> {
     } catch (e) {
       // The harness itself failed (e.g. the preparation run): report the scenario as failed.
       const msg = e instanceof Error ? e.message : String(e);
-      const min = minimum(sc.items, sc.typeOnRunning, { C: flags.cooldown, S: flags.stop, T: flags.start });
+      const min = minimumOf(sc, simTiming(flags));
       r = {
         id: sc.id, name: sc.name, instanceId: sc.instanceId, ok: false, failures: [`harness: ${msg.split("\n")[0]}`], warnings: [],
         items: sc.items, wallSeconds: 0, minimum: min, wallRatio: null, wallExcessSeconds: 0,
@@ -1032,7 +1133,7 @@ async function main(): Promise<number> {
     process.stderr.write(`engine ${r.ok ? "ok" : "FAILED"} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     const rows = [engineRow(r, trace)];
     const lanes = [timelineLane(rows[0]!, trace)];
-    for (const baseline of flags.baselines ? BASELINES : []) {
+    for (const baseline of flags.baselines && !sc.subscription ? BASELINES : []) {
       const tb = Date.now();
       try {
         const run = await runBaseline(sc, flags, baseline);
@@ -1065,7 +1166,7 @@ async function main(): Promise<number> {
   console.log(details(results));
   console.log(
     "\nwall/min, down/min: ratio to the physical minimum (— when the minimum is 0; then +s is the whole cost). " +
-      "chg = ModifyInstanceSpec/StopInstance/StartInstance, rd = Describe*. OK* = passed with a warning.",
+      "chg = ModifyInstanceSpec/ModifyPrepayInstanceSpec/ModifyInstanceNetworkSpec/StopInstance/StartInstance/RebootInstance, rd = Describe*. OK* = passed with a warning. Subscription scenarios (9–12) have their own minimum (bench/README.md) and no baselines.",
   );
   if (flags.baselines) {
     console.log("\nThe strategies side by side (each run on its own fresh simulator):\n");
@@ -1084,7 +1185,7 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: (await import("node:os")).cpus().length },
-    simulatorTiming: { cooldownSeconds: flags.cooldown, stopSeconds: flags.stop, startSeconds: flags.start },
+    simulatorTiming: { cooldownSeconds: flags.cooldown, stopSeconds: flags.stop, startSeconds: flags.start, prepayApplySeconds: flags.order, prepayIntervalSeconds: flags.cooldown },
     engineTiming,
     results,
   };

@@ -13,13 +13,13 @@ import {
   type OrderResult,
   type PrepayTypeRequest,
 } from "../client";
-import { describeStep } from "../describe";
+import { describeStep, formatDuration } from "../describe";
 import type { InstanceSnapshot } from "../model";
 import { actionOf, isOrderStep, temporaryActive, type ModifyStep, type OrderStep, type Plan, type Step } from "../plan";
 import { removeMarker } from "./marker";
 import { atSendTime } from "../rules";
 import { withRetry } from "./retry";
-import { cooldownEndMs, expectedSeconds, iso, type CallOptions, type Run } from "./run";
+import { cooldownEndMs, expectedSeconds, iso, signalOf, type CallOptions, type Run } from "./run";
 import { isEcsApiError, TRANSPORT_CODES } from "../errors";
 import { EngineFailure, type AppliedStep } from "./types";
 import { waitUntil } from "./cooldown";
@@ -290,8 +290,20 @@ export async function runPower(
   const startedAt = run.clock.now();
   let outcome = "done" as AppliedStep["outcome"];
   // A start right after a subscription order on the Stopped instance meets InstanceNotReady until
-  // the order settles: while the instance is down for it, retried at short intervals.
+  // the order settles. As the status polls do, the start aims at the order's expected end (the
+  // `orderSeconds` estimate), then, if the order is late, is retried at short intervals: every
+  // second of backoff is downtime. Not after a failure (`urgent`): the restart goes at once.
   const settling = kind === "start" && st.orderSettlingUntilMs !== undefined && st.stoppedByUs;
+  if (settling && !opts.urgent && st.orderSettlingUntilMs! > run.clock.now()) {
+    const until = Math.min(st.orderSettlingUntilMs!, opts.limitMs ?? run.deadlineMs);
+    run.emit({
+      type: "waitingForStatus",
+      current: st.current?.status ?? "Stopped",
+      target: "the order to settle",
+      message: `waiting ${formatDuration((until - run.clock.now()) / 1000)} for the order to settle before StartInstance (estimates.orderSeconds)`,
+    });
+    await run.clock.sleep(until - run.clock.now(), signalOf(run, opts));
+  }
   const { value, attempts } = await withRetry(
     run,
     settling ? run.policies.startAfterOrder : run.policies.power,
