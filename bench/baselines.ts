@@ -69,6 +69,8 @@ export interface BaselineOutcome {
 export interface Baseline {
   /** Short name used in the table and the timeline. */
   readonly name: "naive" | "terraform";
+  /** It can change a subscription (PrePaid) instance (the naive script knows only ModifyInstanceSpec). */
+  readonly subscription: boolean;
   /** One line saying what it does. */
   readonly summary: string;
   run(ctx: BaselineContext): Promise<BaselineOutcome>;
@@ -96,6 +98,8 @@ type Body = Record<string, unknown>;
 
 interface InstanceView {
   readonly status: string;
+  /** `PostPaid` or `PrePaid`. */
+  readonly chargeType: string;
   readonly instanceType: string;
   readonly out: number;
   readonly in: number;
@@ -134,7 +138,7 @@ class EcsRpc {
     const list = (b.Instances as { Instance?: Body[] } | undefined)?.Instance ?? [];
     const i = list.find((x) => x.InstanceId === instanceId);
     if (!i) throw new CallError("DescribeInstances", "InstanceNotFound", 200, `${instanceId} is not listed`);
-    return { status: String(i.Status), instanceType: String(i.InstanceType), out: Number(i.InternetMaxBandwidthOut), in: Number(i.InternetMaxBandwidthIn) };
+    return { status: String(i.Status), chargeType: String(i.InstanceChargeType), instanceType: String(i.InstanceType), out: Number(i.InternetMaxBandwidthOut), in: Number(i.InternetMaxBandwidthIn) };
   }
 
   modify(instanceId: string, item: Params, clientToken?: string): Promise<Body> {
@@ -303,6 +307,14 @@ const clientToken = (action: string) => `TF-${action}-${Math.floor(Date.now() / 
  *    until the 10 min update timeout; then read every 1 s until the bandwidth shows (120 s);
  * 4. window changed against the state: as 3, without the read-back.
  *
+ * A subscription (PrePaid) instance, as the resource does it: the type through
+ * `ModifyPrepayInstanceSpec` with only `InstanceId` and `InstanceType` (no ClientToken, no AutoPay:
+ * the API's default pays), between the same stop and start, `Throttling` retried after 5 s sleeps for
+ * up to 6 min and nothing else; the bandwidth through `ModifyInstanceNetworkSpec` with a ClientToken
+ * and the retries of 3. The resource then polls every 5 s until `DescribeInstances` shows the new
+ * type; against the simulator (which shows it only after the start) that poll is replaced by
+ * retrying `StartInstance` every `pollSeconds` while the order settles (`InstanceNotReady`).
+ *
  * Every `resource.Retry` adds its own backoff between attempts (see terraformRetry). Left out: after
  * the type change the resource reads every 5 s (for up to 500 s) until `DescribeInstances` shows the
  * new type, before the restart; the simulator (like the API docs) shows a type change made while
@@ -319,6 +331,7 @@ async function runTerraform(ctx: BaselineContext): Promise<BaselineOutcome> {
     const targetStatus = refreshed.status === "Stopped" ? "Stopped" : "Running";
     const items = itemsToChange(ctx.target, refreshed, ctx.recordedTemporaryBandwidth);
     const typeItem = items.find((i) => i.kind === "type");
+    const prepaid = refreshed.chargeType === "PrePaid";
 
     if (typeItem) {
       const now = await ecs.describe(id);
@@ -337,10 +350,11 @@ async function runTerraform(ctx: BaselineContext): Promise<BaselineOutcome> {
       const token = clientToken("ModifyInstanceSpec");
       await terraformRetry(6 * 60, s, async () => {
         try {
-          await ecs.modify(id, typeItem.params, token);
+          if (prepaid) await ecs.call("ModifyPrepayInstanceSpec", { RegionId: ctx.sim.regionId, InstanceId: id, ...typeItem.params });
+          else await ecs.modify(id, typeItem.params, token);
         } catch (e) {
           if (!isExpected(e, ["Throttling"])) throw e;
-          await sleep(10 * s);
+          await sleep((prepaid ? 5 : 10) * s);
           return e;
         }
       });
@@ -349,6 +363,10 @@ async function runTerraform(ctx: BaselineContext): Promise<BaselineOutcome> {
           try {
             await ecs.call("StartInstance", { InstanceId: id });
           } catch (e) {
+            if (prepaid && isExpected(e, ["InstanceNotReady"])) {
+              await sleep(ctx.pollSeconds);
+              return e;
+            }
             if (!isExpected(e, ["IncorrectInstanceStatus", "InvalidOperation.Conflict"]) && !needRetry(e)) throw e;
             await sleep(1 * s);
             return e as CallError;
@@ -362,7 +380,8 @@ async function runTerraform(ctx: BaselineContext): Promise<BaselineOutcome> {
       const token = clientToken(item.kind === "bandwidth" ? "ModifyInstanceNetworkSpec" : "ModifyInstanceSpec");
       await terraformRetry(10 * 60, s, async () => {
         try {
-          await ecs.modify(id, item.params, token);
+          if (prepaid) await ecs.call("ModifyInstanceNetworkSpec", { InstanceId: id, ...networkParams(item), ClientToken: token });
+          else await ecs.modify(id, item.params, token);
         } catch (e) {
           if (!isExpected(e, ["Throttling", "LastOrderProcessing", "LastRequestProcessing", "LastTokenProcessing", "InternalError", "UnknownError"])) throw e;
           await sleep(2 * s);
@@ -383,16 +402,30 @@ async function runTerraform(ctx: BaselineContext): Promise<BaselineOutcome> {
   }
 }
 
+/** An item's `ModifyInstanceNetworkSpec` parameters (the window's times cut to the minute and the hour). */
+function networkParams(item: Item): Params {
+  if (item.kind !== "temporary") return item.params;
+  return {
+    InternetMaxBandwidthOut: item.params["Temporary.InternetMaxBandwidthOut"]!,
+    StartTime: item.params["Temporary.StartTime"]!.slice(0, 16) + "Z",
+    EndTime: item.params["Temporary.EndTime"]!.slice(0, 13) + "Z",
+  };
+}
+
 /** The baselines, in the order the table shows them (after the engine). */
 export const BASELINES: readonly Baseline[] = [
   {
     name: "naive",
+    subscription: false,
     summary: "stop, every changed item back to back (Throttling: backoff 1 s doubling, 10 retries), start",
     run: runNaive,
   },
   {
     name: "terraform",
-    summary: "alicloud_instance update: stop, type (Throttling: 10 s sleeps, 6 min), start, then bandwidth (2 s sleeps, 10 min)",
+    subscription: true,
+    summary:
+      "alicloud_instance update: stop, type (Throttling: 10 s sleeps, 6 min; a subscription instance: ModifyPrepayInstanceSpec without ClientToken, 5 s sleeps), " +
+      "start, then bandwidth (2 s sleeps, 10 min; a subscription instance: ModifyInstanceNetworkSpec)",
     run: runTerraform,
   },
 ];
