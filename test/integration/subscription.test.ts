@@ -219,6 +219,29 @@ describe("subscription instances against the simulator (real pop-core client)", 
     assert.equal(r.after.instanceType, "ecs.g6.xlarge");
   });
 
+  it("injected InternalError and OrderCreationFailed: verified, retried with the same ClientToken, one order", async () => {
+    // GIVEN the next two ModifyPrepayInstanceSpec calls fail before anything is ordered
+    sim.addFault({ action: "ModifyPrepayInstanceSpec", kind: "error", code: "InternalError" });
+    sim.addFault({ action: "ModifyPrepayInstanceSpec", kind: "error", code: "OrderCreationFailed" });
+    // WHEN upgraded
+    const r = await run({ instanceType: "ecs.g6.xlarge", autoPay: true });
+    // THEN three calls, one token, one order, and no stop
+    const calls = sim.calls().filter((c) => c.action === "ModifyPrepayInstanceSpec");
+    assert.deepEqual(calls.map((c) => c.code ?? "ok"), ["InternalError", "OrderCreationFailed", "ok"]);
+    assert.equal(new Set(calls.map((c) => c.params.ClientToken)).size, 1);
+    assert.equal((instance().orders ?? []).length, 1);
+    assert.equal(r.after.instanceType, "ecs.g6.xlarge");
+    assert.deepEqual(changes(sim.calls()).filter((c) => c.startsWith("Stop")), []);
+  });
+
+  it("a renewal with downgrade in plan: the upgrade of a running instance is refused at its call, nothing touched", async () => {
+    sim.setState(stateWith((s) => (s.instances.find((x) => x.instanceId === PREPAID)!.renewWithDowngradeInPlan = true)));
+    const e = await rejects(run({ instanceType: "ecs.g6.xlarge", autoPay: true }));
+    assert.match(e.message, /InvalidOperation\.InstanceRenewWithDowngradeInPlan[\s\S]*next billing cycle/);
+    assert.equal(changes(sim.calls()).length, 1);
+    assert.equal(instance().status, "Running");
+  });
+
   it("LastOrderProcessing is retried: a second change waits for the first order to settle", async () => {
     // GIVEN an order still processing on the instance
     sim.setState(

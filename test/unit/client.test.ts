@@ -12,7 +12,9 @@ import {
   checkEndpoint,
   createEcsClient,
   EndpointError,
+  modifyInstanceNetworkSpecParams,
   modifyInstanceSpecParams,
+  modifyPrepayInstanceSpecParams,
   normalizeError,
   redact,
   tagResourcesParams,
@@ -133,6 +135,25 @@ describe("client: the wire and the answers", () => {
     assert.ok(p.get("Signature"));
     assert.ok(![...p.values()].some((v) => v === "undefined" || v === "[object Object]"));
     assert.equal(p.has("InternetMaxBandwidthOut"), false);
+  });
+
+  it("ModifyPrepayInstanceSpec: the order's id comes back as a string, also when the API writes it as a number", async () => {
+    // GIVEN the documented sample, whose OrderId is a JSON number
+    replies = [{ status: 200, body: '{"RequestId":"R-2","OrderId":1234567890}' }];
+    // WHEN an upgrade is ordered
+    const r = await api.modifyPrepayInstanceSpec({ instanceId: "i-1", instanceType: "ecs.g6.xlarge", operatorType: "upgrade", autoPay: true }, "tok-2");
+    // THEN the order id is a string, and what was sent is exactly the request
+    assert.equal(r.orderId, "1234567890");
+    assert.deepEqual(r.sent, { InstanceId: "i-1", InstanceType: "ecs.g6.xlarge", OperatorType: "upgrade", AutoPay: "true", RebootWhenFinished: "true", ClientToken: "tok-2" });
+    assert.equal(seen[0]!.params.get("Action"), "ModifyPrepayInstanceSpec");
+  });
+
+  it("a subscription error is decided by what it means for its action", async () => {
+    replies = [{ status: 400, body: '{"Code":"OperationDenied","Message":"After downgrade, you cannot upgrade or downgrade…","RequestId":"R-3"}' }];
+    const e = await failure(api.modifyInstanceNetworkSpec({ item: "bandwidth", instanceId: "i-1", internetMaxBandwidthOut: 20, autoPay: true }, "tok-3"));
+    assert.equal(e.action, "ModifyInstanceNetworkSpec");
+    assert.equal(e.decision, "fail");
+    assert.match(e.hint, /billing cycle/);
   });
 
   it("a JSON error with its HTTP status: code, status, request ID, decision", async () => {
@@ -385,6 +406,21 @@ describe("client: pure helpers", () => {
       InternetMaxBandwidthOut: "0",
       ClientToken: "t",
     });
+  });
+
+  it("subscription parameters: RebootWhenFinished always, OperatorType only when known; a window's times to the minute and the hour as given", () => {
+    assert.deepEqual(modifyPrepayInstanceSpecParams({ instanceId: "i-1", instanceType: "ecs.c6.large", autoPay: false }, "t"), {
+      InstanceId: "i-1", InstanceType: "ecs.c6.large", AutoPay: "false", RebootWhenFinished: "true", ClientToken: "t",
+    });
+    assert.deepEqual(
+      modifyInstanceNetworkSpecParams({ item: "temporaryBandwidth", instanceId: "i-1", startTime: "2030-01-01T10:05Z", endTime: "2030-01-01T14Z", internetMaxBandwidthOut: 50, autoPay: true }, "t"),
+      { InstanceId: "i-1", InternetMaxBandwidthOut: "50", StartTime: "2030-01-01T10:05Z", EndTime: "2030-01-01T14Z", AutoPay: "true", ClientToken: "t" },
+    );
+  });
+
+  it("toSnapshot reads ExpiredTime for a subscription instance only", () => {
+    assert.equal(toSnapshot({ InstanceId: "i-1", InstanceChargeType: "PrePaid", ExpiredTime: "2030-12-31T16:00Z" }, "cn-hangzhou", false).expiredTime, "2030-12-31T16:00Z");
+    assert.equal(toSnapshot({ InstanceId: "i-1", InstanceChargeType: "PostPaid", ExpiredTime: "2099-12-31T15:59Z" }, "cn-hangzhou", false).expiredTime, undefined);
   });
 
   it("redact removes known values in any case of their percent-encoding, and V3 signature headers", () => {
