@@ -227,7 +227,10 @@ async function runOrder(run: Run, planned: OrderStep, index: number): Promise<vo
   const unpaidHint = `; if the order is unpaid (not enough balance for AutoPay), pay or cancel it in the Billing console, then run again`;
   try {
     if (step.kind === "modifyPrepayType") {
-      st.pendingType = step.instanceType;
+      // Pending only on a Stopped instance, where the next start shows it: on a running one the
+      // restart follows by itself, and a type that never shows (an order that could not be paid)
+      // must not pass for applied in the next plan.
+      if (step.whileStatus === "Stopped") st.pendingType = step.instanceType;
       if (step.whileStatus === "Running" && !already) {
         // The order settles, then ECS restarts the instance (RebootWhenFinished) and the type shows.
         const restartSeconds = expectedSeconds(run, "stop") + expectedSeconds(run, "start");

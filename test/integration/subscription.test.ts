@@ -206,6 +206,22 @@ describe("subscription instances against the simulator (real pop-core client)", 
     assert.equal(instance().internetMaxBandwidthOut, 5);
   });
 
+  it("AutoPay with too low a balance: the order stays unpaid, the type never shows; the apply says so, and the next run does not take the type as applied", async () => {
+    // GIVEN an account whose balance cannot pay the upgrade
+    sim.setState(stateWith((s) => (s.account.lowBalance = true)));
+    // WHEN upgraded with autoPay
+    const e = await rejects(run({ instanceType: "ecs.g6.xlarge", autoPay: true }, { timing: { ...ENGINE_TIMING, verifySeconds: 1 } }));
+    // THEN the wait for the type gives up, pointing at the unpaid order; the instance was never restarted
+    assert.equal(e.code, "ChangeNotVisible");
+    assert.match(e.message, /order \d+[\s\S]*unpaid[\s\S]*Billing console/);
+    assert.deepEqual((instance().orders ?? []).map((o) => o.status), ["Unpaid"]);
+    assert.equal(e.partial.pendingInstanceType, undefined);
+    // AND the next run plans the upgrade again, and is refused by the unpaid order, not told it is done
+    const again = await rejects(run({ instanceType: "ecs.g6.xlarge", autoPay: true }, { ...(e.partial.lastChangeAt ? { lastChangeAt: e.partial.lastChangeAt } : {}) }));
+    assert.match(again.message, /InvalidInstance\.UnpaidOrder/);
+    assert.equal(instance().instanceType, "ecs.g6.large");
+  });
+
   it("a lost answer: the same ClientToken is sent again and answers with the same order, never a second one", async () => {
     // GIVEN the first answer of ModifyPrepayInstanceSpec is lost after the order was created
     sim.addFault({ action: "ModifyPrepayInstanceSpec", kind: "lostResponse" });
