@@ -3,10 +3,14 @@
  * whose account allows a number of calls per minute per action, with compressed stop/start/cooldown.
  * Measures, per run: success, per-instance downtime against the single-instance minimum (S + T),
  * reads per instance, `Throttling.User` answers and calls in all; and preview reads per resource.
+ * The fleet sits behind one load balancer (`lb-fleet`) in the simulator state: each `up` also
+ * reports, from the simulator's availability sampler, the most instances not serving at once and
+ * how long fewer than half of them served.
  * Every configuration runs twice: with the provider's API scheduler (what users get) and with it
  * off (`PULUMI_ECS_SPEC_API_SCHEDULER=off`: every resource reading and polling on its own, as before).
  *
  *   npx tsc -p tsconfig.json && npm run bench:fleet -- [--sizes 10,50] [--preview-sizes 1,10,50,100] [--limit 300]
+ *     [--modes before,after] [--parallel default,50] [--change type+bandwidth|type]
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,7 +18,15 @@ import { startSimulator, type CallLogEntry, type RunningSimulator, type SimInsta
 import { demoState } from "../simulator/state.js";
 import { PulumiProject } from "../test/harness/pulumi.js";
 
-const TIMING = { cooldownSeconds: 6, stopSeconds: 2, startSeconds: 2 };
+// healthyAfterSeconds: twice the start, the proportions of the simulator's defaults (start 5 s, healthy 10 s after).
+const TIMING = { cooldownSeconds: 6, stopSeconds: 2, startSeconds: 2, healthyAfterSeconds: 4 };
+const LB = "lb-fleet";
+/** What each `up` changes on every instance (from ecs.g6.large, out 5). */
+const CHANGES = {
+  "type+bandwidth": { instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 },
+  type: { instanceType: "ecs.g6.xlarge" },
+} as const;
+type Change = keyof typeof CHANGES;
 const READS = new Set(["DescribeInstances", "DescribeDisks", "DescribeResourcesModification"]);
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -24,10 +36,11 @@ interface Flags {
   limit: number;
   modes: ("after" | "before")[];
   parallel: ("default" | "50")[];
+  change: Change;
 }
 
 function parseFlags(argv: readonly string[]): Flags {
-  const f: Flags = { sizes: [10, 50], previewSizes: [1, 10, 50, 100], limit: 300, modes: ["before", "after"], parallel: ["default", "50"] };
+  const f: Flags = { sizes: [10, 50], previewSizes: [1, 10, 50, 100], limit: 300, modes: ["before", "after"], parallel: ["default", "50"], change: "type+bandwidth" };
   const list = (v: string | undefined) => (v ?? "").split(",").filter((x) => x !== "");
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -36,6 +49,11 @@ function parseFlags(argv: readonly string[]): Flags {
     else if (a === "--limit") f.limit = Number(argv[++i]);
     else if (a === "--modes") f.modes = list(argv[++i]) as Flags["modes"];
     else if (a === "--parallel") f.parallel = list(argv[++i]) as Flags["parallel"];
+    else if (a === "--change") {
+      const v = argv[++i] ?? "";
+      if (!(v in CHANGES)) throw new Error(`--change must be one of ${Object.keys(CHANGES).join(", ")}`);
+      f.change = v as Change;
+    }
     else throw new Error(`unknown flag ${a}`);
   }
   return f;
@@ -50,8 +68,14 @@ function fleetState(n: number) {
     const copy: SimInstance = JSON.parse(JSON.stringify(web));
     copy.instanceId = idOf(k);
     copy.disks = copy.disks.map((d, j) => ({ ...d, diskId: `d-fleet-${k}-${j}` }));
+    copy.privateIpAddress = `10.1.${Math.floor(k / 200)}.${10 + (k % 200)}`;
     s.instances.push(copy);
   }
+  s.loadBalancers.push({
+    loadBalancerId: LB, regionId: s.regionId,
+    listeners: [{ port: 80, protocol: "http", backendPort: 80, healthCheck: true }],
+    backends: Array.from({ length: n }, (_, k) => idOf(k)),
+  });
   return s;
 }
 
@@ -103,15 +127,41 @@ interface UpRow {
   total: number;
   byAction: Record<string, number>;
   wallSeconds: number;
+  /** The most fleet instances not serving at once (availability sampler). */
+  maxNotServing: number;
+  /** Seconds during which fewer than half of the fleet served. */
+  underHalfSeconds: number;
 }
 
-async function upRun(n: number, parallel: "default" | "50", mode: "before" | "after", limit: number): Promise<UpRow> {
+/**
+ * Waits until the whole fleet serves again (the last instances started are still warming up
+ * when `up` returns), then reads the sampler: the most not serving at once and the time during
+ * which more than half did not serve, summed between the timeline's change points.
+ */
+async function tierAvailability(sim: RunningSimulator, n: number): Promise<{ maxNotServing: number; underHalfSeconds: number }> {
+  const deadline = Date.now() + (TIMING.healthyAfterSeconds + 10) * 1000;
+  const lb = () => sim.availability().loadBalancers[LB];
+  while (lb()?.lastSample?.notServing !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const a = lb();
+  if (!a || a.lastSample === null) throw new Error(`no availability samples for ${LB}`);
+  if (a.timelineDropped > 0) throw new Error(`${LB}: ${a.timelineDropped} timeline points dropped; the time under half would be wrong`);
+  let underHalfMs = 0;
+  a.timeline.forEach((p, j) => {
+    if (p.notServing > n / 2) underHalfMs += (a.timeline[j + 1]?.atMs ?? a.lastSample!.atMs) - p.atMs;
+  });
+  return { maxNotServing: a.maxNotServing, underHalfSeconds: round(underHalfMs / 1000, 1) };
+}
+
+async function upRun(n: number, parallel: "default" | "50", mode: "before" | "after", change: Change, limit: number): Promise<UpRow> {
   const sim = await startSimulator({ port: 0, timing: TIMING, quiet: true, state: fleetState(n), rateLimitPerMinute: limit, callLog: { maxEntries: 100_000 } });
-  const p = await project(sim, n, { instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 }, mode);
+  const spec: Record<string, unknown> = CHANGES[change];
+  const p = await project(sim, n, spec, mode);
   try {
+    sim.resetAvailability();
     const t0 = Date.now();
     const r = await p.cli(["up", "--yes", ...(parallel === "50" ? ["--parallel", "50"] : [])], { allowFailure: true });
     const wall = (Date.now() - t0) / 1000;
+    const tier = await tierAvailability(sim, n);
     const calls = sim.calls();
     const state = sim.getState();
     const downs: number[] = [];
@@ -123,12 +173,12 @@ async function upRun(n: number, parallel: "default" | "50", mode: "before" | "af
       const start = ok("StartInstance").at(-1);
       if (stop && start) downs.push(start.atMs + TIMING.startSeconds * 1000 - stop.atMs);
       const i = state.instances.find((x) => x.instanceId === id)!;
-      if (i.instanceType === "ecs.g6.xlarge" && i.internetMaxBandwidthOut === 20 && i.status === "Running") complete++;
+      if (Object.entries(spec).every(([key, v]) => i[key as keyof SimInstance] === v) && i.status === "Running") complete++;
     }
     downs.sort((a, b) => a - b);
     const succeeded = n - (r.stdout.match(/\*\*failed\*\*/g)?.length ?? 0);
     const c = counts(calls);
-    if (r.code !== 0) fs.writeFileSync(path.join("dist", "bench", `fleet-${n}-${parallel}-${mode}.log`), r.stdout + r.stderr);
+    if (r.code !== 0) fs.writeFileSync(path.join("dist", "bench", `fleet-${n}-${parallel}-${mode}-${change}.log`), r.stdout + r.stderr);
     return {
       n,
       parallel,
@@ -142,6 +192,7 @@ async function upRun(n: number, parallel: "default" | "50", mode: "before" | "af
       total: c.total,
       byAction: c.byAction,
       wallSeconds: round(wall, 1),
+      ...tier,
     };
   } finally {
     p.remove();
@@ -179,31 +230,29 @@ async function main(): Promise<void> {
   for (const n of f.sizes) {
     for (const parallel of f.parallel) {
       for (const mode of f.modes) {
-        const row = await upRun(n, parallel, mode, f.limit);
+        const row = await upRun(n, parallel, mode, f.change, f.limit);
         console.log(JSON.stringify(row));
         ups.push(row);
       }
     }
   }
   const minDown = TIMING.stopSeconds + TIMING.startSeconds;
-  console.log(`\nup: type + bandwidth on every instance, simulator limit ${f.limit} calls/min/action, stop ${TIMING.stopSeconds} s, start ${TIMING.startSeconds} s, cooldown ${TIMING.cooldownSeconds} s (single-instance minimum downtime ${minDown} s)\n`);
-  console.log("| N | parallel | scheduler | succeeded | max downtime s (x min) | median s | reads/instance | Throttling.User | calls | wall s |");
-  console.log("|--:|---|---|--:|--:|--:|--:|--:|--:|--:|");
+  console.log(`\nup: ${f.change === "type" ? "type" : "type + bandwidth"} on every instance, simulator limit ${f.limit} calls/min/action, stop ${TIMING.stopSeconds} s, start ${TIMING.startSeconds} s, cooldown ${TIMING.cooldownSeconds} s (single-instance minimum downtime ${minDown} s), healthy ${TIMING.healthyAfterSeconds} s after Running, all N behind ${LB}\n`);
+  console.log("| N | parallel | scheduler | succeeded | max downtime s (x min) | median s | reads/instance | Throttling.User | calls | wall s | most not serving at once | s with < half serving |");
+  console.log("|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
   for (const r of ups) {
     console.log(
-      `| ${r.n} | ${r.parallel} | ${r.mode === "after" ? "on" : "off (before)"} | ${r.complete}/${r.n} | ${r.maxDowntime} (${round(r.maxDowntime / minDown)}x) | ${r.medianDowntime} | ${r.readsPerInstance} | ${r.throttled} | ${r.total} | ${r.wallSeconds} |`,
+      `| ${r.n} | ${r.parallel} | ${r.mode === "after" ? "on" : "off (before)"} | ${r.complete}/${r.n} | ${r.maxDowntime} (${round(r.maxDowntime / minDown)}x) | ${r.medianDowntime} | ${r.readsPerInstance} | ${r.throttled} | ${r.total} | ${r.wallSeconds} | ${r.maxNotServing}/${r.n} | ${r.underHalfSeconds} |`,
     );
   }
-  console.log("\npreview: reads per resource\n");
-  console.log("| N | scheduler | bandwidth only | type + bandwidth |");
-  console.log("|--:|---|--:|--:|");
+  if (previews.length > 0) console.log("\npreview: reads per resource\n\n| N | scheduler | bandwidth only | type + bandwidth |\n|--:|---|--:|--:|");
   for (const n of f.previewSizes) {
     for (const mode of f.modes) {
       const of = (t: boolean) => previews.find((p) => p.n === n && p.mode === mode && p.typeChange === t);
       console.log(`| ${n} | ${mode === "after" ? "on" : "off (before)"} | ${of(false)?.readsPerResource} | ${of(true)?.readsPerResource} |`);
     }
   }
-  fs.writeFileSync(path.join("dist", "bench", "fleet.json"), JSON.stringify({ timing: TIMING, limit: f.limit, previews, ups }, null, 2));
+  fs.writeFileSync(path.join("dist", "bench", "fleet.json"), JSON.stringify({ timing: TIMING, limit: f.limit, change: f.change, previews, ups }, null, 2));
 }
 
 main().catch((e) => {

@@ -31,6 +31,11 @@ export interface SimulatorTiming {
   prepayIntervalSeconds: number;
   /** How long a ModifyInstanceNetworkSpec order takes to settle and apply. Default 0 (at once). */
   networkApplySeconds: number;
+  /**
+   * How long an instance must have been Running before its load balancer's health check (and its
+   * `/_health/` URL) reports it healthy. Default 10.
+   */
+  healthyAfterSeconds: number;
 }
 
 /** The defaults: 5-minute cooldown (as documented), a few seconds per transition. */
@@ -44,6 +49,7 @@ export const DEFAULT_TIMING: SimulatorTiming = {
   prepayApplySeconds: 7,
   prepayIntervalSeconds: 300,
   networkApplySeconds: 0,
+  healthyAfterSeconds: 10,
 };
 
 /** Request parameters after signature noise is removed, keyed by their wire names. */
@@ -80,6 +86,7 @@ export function advance(inst: SimInstance, now: number): boolean {
       inst.status = t.to;
       inst.transition = t.then ? { to: t.then.to, atMs: t.atMs + t.then.afterMs } : null;
       if (inst.status === "Running") {
+        inst.runningSinceMs = t.atMs;
         inst.stoppedMode = "Not-applicable";
         if (inst.pendingInstanceType) {
           inst.instanceType = inst.pendingInstanceType;
