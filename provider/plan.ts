@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { InstanceSnapshot } from "./model";
-import { requestRefusals, windowRefusals } from "./rules";
+import { NETWORK_MIN_WINDOW_MS, requestRefusals, windowRefusals } from "./rules";
 import { temporaryIsUpgrade, type DesiredSpec, type TemporaryBandwidth } from "./schema";
 
 /** Duration estimates the planner orders steps by (the cooldown comes from the desired spec). */
@@ -387,9 +387,6 @@ function subscriptionRefusals(actual: InstanceSnapshot, desired: DesiredSpec, ct
   }
   return r;
 }
-
-/** The shortest temporary window ModifyInstanceNetworkSpec accepts. */
-export const NETWORK_MIN_WINDOW_MS = 3 * 3_600_000;
 
 /** Deterministic ClientToken: instanceId, the step's content (with its before-values) and the last change time it was planned after. */
 export function clientTokenFor(instanceId: string, step: object, lastChangeAt: Date | undefined): string {

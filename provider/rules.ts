@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import type { ModifyStep, Refusal } from "./plan-types";
 
 /** The shortest temporary window ModifyInstanceNetworkSpec accepts (3 hours). */
-const NETWORK_MIN_WINDOW_MS = 3 * 3_600_000;
+export const NETWORK_MIN_WINDOW_MS = 3 * 3_600_000;
 import type { TemporaryBandwidth } from "./schema";
 
 /**

@@ -108,9 +108,6 @@ export function advance(inst: SimInstance, now: number): boolean {
   return changed;
 }
 
-/** Reboot timings, remembered from the last call that knew them (advance() has no timing). */
-const rebootTiming = { stopMs: 5000, startMs: 5000 };
-
 /** An order settles: paid or refunded, and its change applied. */
 function settle(inst: SimInstance, order: SimOrder, atMs: number): void {
   order.status = order.direction === "downgrade" ? "Refunded" : "Paid";
@@ -124,7 +121,9 @@ function applyOrder(inst: SimInstance, order: SimOrder, atMs: number): void {
     // The new type shows only after an ECS-level restart: the next start, a RebootInstance, or the
     // reboot RebootWhenFinished asks for (a Stopped instance stays Stopped).
     inst.pendingInstanceType = c.instanceType === inst.instanceType ? null : c.instanceType;
-    if (c.rebootWhenFinished && inst.status === "Running" && inst.pendingInstanceType) reboot(inst, atMs, rebootTiming.stopMs, rebootTiming.startMs);
+    if (c.rebootWhenFinished && inst.status === "Running" && inst.pendingInstanceType) {
+      reboot(inst, atMs, c.restartMs?.stop ?? 5000, c.restartMs?.start ?? 5000);
+    }
   } else if (c.item === "bandwidth") {
     if (c.internetMaxBandwidthOut !== undefined) inst.internetMaxBandwidthOut = c.internetMaxBandwidthOut;
     if (c.internetMaxBandwidthIn !== undefined) inst.internetMaxBandwidthIn = c.internetMaxBandwidthIn;
@@ -791,8 +790,6 @@ const ISO_MINUTES_OR_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/;
 
 function modifyPrepayInstanceSpec(ctx: ModelContext, p: Params): Outcome {
   const { state, now } = ctx;
-  rebootTiming.stopMs = ctx.timing.stopSeconds * 1000;
-  rebootTiming.startMs = ctx.timing.startSeconds * 1000;
   // 1. Parameter syntax.
   if (p.InstanceId === undefined) return fail(E.missingParameter("InstanceId"));
   if (p.InstanceType === undefined) return fail(E.missingParameter("InstanceType"));
@@ -865,7 +862,14 @@ function modifyPrepayInstanceSpec(ctx: ModelContext, p: Params): Outcome {
 
   // 7. The order: asynchronous; the type shows after the next ECS-level restart.
   const order = placeOrder(ctx, inst, "ModifyPrepayInstanceSpec", direction, autoPay ?? true,
-    { item: "instanceType", instanceType: target, rebootWhenFinished: rebootWhenFinished === true }, ctx.timing.prepayApplySeconds);
+    {
+      item: "instanceType",
+      instanceType: target,
+      rebootWhenFinished: rebootWhenFinished === true,
+      ...(rebootWhenFinished === true ? { restartMs: { stop: ctx.timing.stopSeconds * 1000, start: ctx.timing.startSeconds * 1000 } } : {}),
+    },
+    ctx.timing.prepayApplySeconds,
+  );
   if (direction === "downgrade") inst.downgradeCount = (inst.downgradeCount ?? 0) + 1;
   if (order.status !== "Unpaid") {
     inst.lastSpecChangeAtMs = now;

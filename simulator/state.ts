@@ -127,7 +127,13 @@ export interface SimOrder {
   settlesAtMs: number;
   /** What the order changes once settled. */
   change:
-    | { item: "instanceType"; instanceType: string; rebootWhenFinished: boolean }
+    | {
+        item: "instanceType";
+        instanceType: string;
+        rebootWhenFinished: boolean;
+        /** The restart RebootWhenFinished makes: its stop and start durations (the timing at the call), ms. */
+        restartMs?: { stop: number; start: number };
+      }
     | { item: "bandwidth"; internetMaxBandwidthOut?: number; internetMaxBandwidthIn?: number }
     | { item: "temporaryBandwidth"; startTime: string; endTime: string; internetMaxBandwidthOut: number };
 }
