@@ -11,7 +11,11 @@ describe("examples/ run against the simulator through the real pulumi CLI", func
   let project: PulumiProject | undefined;
 
   beforeEach(async function () {
-    sim = await startSimulator({ port: 0, timing: { cooldownSeconds: COOLDOWN_SECONDS, stopSeconds: 0.5, startSeconds: 0.5 }, quiet: true });
+    sim = await startSimulator({
+      port: 0,
+      timing: { cooldownSeconds: COOLDOWN_SECONDS, prepayIntervalSeconds: COOLDOWN_SECONDS, prepayApplySeconds: 0.5, stopSeconds: 0.5, startSeconds: 0.5 },
+      quiet: true,
+    });
   });
   afterEach(async function () {
     project?.remove();
@@ -62,6 +66,16 @@ describe("examples/ run against the simulator through the real pulumi CLI", func
     assert.deepEqual(changeCalls(sim.calls(), "i-demo-batch-01"), ["ModifyInstanceSpec(InstanceType)"]);
     const batch = simInstance(sim, "i-demo-batch-01");
     assert.deepEqual([batch.status, batch.pendingInstanceType], ["Stopped", "ecs.g6.2xlarge"], "the new type shows at its next start");
+    assert.deepEqual(refusedCalls(sim.calls()).map((c) => `${c.action} ${c.code}`), []);
+  });
+
+  it("subscription: the type upgraded while running (one ECS restart, no stop), then the bandwidth; both orders in the outputs", async function () {
+    const outputs = await upExample("subscription");
+    assert.deepEqual([outputs.instanceType, outputs.status], ["ecs.g6.xlarge", "Running"]);
+    const calls = sim.calls().filter((c) => ["ModifyPrepayInstanceSpec", "ModifyInstanceNetworkSpec", "StopInstance", "StartInstance"].includes(c.action));
+    assert.deepEqual(calls.map((c) => c.action), ["ModifyPrepayInstanceSpec", "ModifyInstanceNetworkSpec"]);
+    const orders = (simInstance(sim, "i-demo-prepaid-01").orders ?? []).map((o) => `${o.action}: order ${o.orderId}`);
+    assert.deepEqual(outputs.orders, orders);
     assert.deepEqual(refusedCalls(sim.calls()).map((c) => `${c.action} ${c.code}`), []);
   });
 });
