@@ -152,6 +152,10 @@ export interface PrepayTypeRequest {
   readonly operatorType?: "upgrade" | "downgrade";
   /** `AutoPay` (ignored by the API for a downgrade). */
   readonly autoPay: boolean;
+  /** `MigrateAcrossZone`, sent when set. */
+  readonly migrateAcrossZone?: boolean;
+  /** `SystemDisk.Category`, sent when set. */
+  readonly systemDiskCategory?: "cloud_efficiency" | "cloud_ssd";
 }
 
 /**
@@ -804,6 +808,8 @@ export function modifyPrepayInstanceSpecParams(r: PrepayTypeRequest, clientToken
     ...(r.operatorType !== undefined ? { OperatorType: r.operatorType } : {}),
     AutoPay: String(r.autoPay),
     RebootWhenFinished: "true",
+    ...(r.migrateAcrossZone !== undefined ? { MigrateAcrossZone: String(r.migrateAcrossZone) } : {}),
+    ...(r.systemDiskCategory !== undefined ? { "SystemDisk.Category": r.systemDiskCategory } : {}),
     ClientToken: clientToken,
   };
 }

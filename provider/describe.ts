@@ -47,7 +47,10 @@ export function describeStep(step: Step): string {
     }
     case "modifyPrepayType":
       return (
-        `ModifyPrepayInstanceSpec InstanceType ${step.from} → ${step.instanceType} ` +
+        `ModifyPrepayInstanceSpec InstanceType ${step.from} → ${step.instanceType}` +
+        (step.systemDiskCategory ? `, SystemDisk.Category ${step.systemDiskCategory}` : "") +
+        (step.allowMigrateAcrossZone !== undefined ? `, MigrateAcrossZone ${step.allowMigrateAcrossZone}` : "") +
+        " " +
         `(${step.operatorTypeKnown ? step.direction : "up- or downgrade: the API decides"}, ${step.whileStatus.toLowerCase()}` +
         `${step.restarts ? ": ONE ECS RESTART, no stop" : ""}) — ${orderText(step)}` +
         (step.restarts ? "; RebootWhenFinished restarts it once the order settles, and the type shows then" : "")

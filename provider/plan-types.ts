@@ -93,6 +93,10 @@ export interface ModifyPrepayTypeStep extends ModifyBase, OrderTerms {
   readonly operatorTypeKnown: boolean;
   /** The instance is Running during the call: ECS restarts it once the order settles (the plan's only downtime). */
   readonly restarts: boolean;
+  /** `SystemDisk.Category` (only for a move from a retired non-I/O-optimized type). */
+  readonly systemDiskCategory?: "cloud_efficiency" | "cloud_ssd";
+  /** `MigrateAcrossZone`: allow a move to another zone (cluster) of the region. */
+  readonly allowMigrateAcrossZone?: boolean;
 }
 /** ModifyInstanceNetworkSpec with InternetMaxBandwidthOut and/or InternetMaxBandwidthIn: the bandwidth of a subscription instance. Creates an order. */
 export interface ModifyNetworkSpecStep extends ModifyBase, OrderTerms {

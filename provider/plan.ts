@@ -170,6 +170,8 @@ function itemsToChange(actual: InstanceSnapshot, desired: DesiredSpec, ctx: Plan
         direction: direction ?? "downgrade",
         operatorTypeKnown: direction !== undefined,
         autoPay: desired.autoPay ?? false,
+        ...(desired.systemDiskCategory !== undefined ? { systemDiskCategory: desired.systemDiskCategory } : {}),
+        ...(desired.allowMigrateAcrossZone !== undefined ? { allowMigrateAcrossZone: desired.allowMigrateAcrossZone } : {}),
       },
     });
   } else if (targetType !== undefined) {

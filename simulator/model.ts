@@ -845,8 +845,15 @@ function modifyPrepayInstanceSpec(ctx: ModelContext, p: Params): Outcome {
   const image = state.images[inst.imageId];
   if (image?.unsupportedInstanceTypes?.includes(target)) return fail(E.prepayImageNotSupportType());
   const offer = state.zones.find((z) => z.zoneId === inst.zoneId)?.offers.find((o) => o.instanceType === target);
-  if (!offer) return fail(E.prepayTypeNotSupported("The specified InstanceType is not offered in the zone of the instance."));
-  if (offer.status !== "Available") return fail(E.prepayNoStock());
+  // MigrateAcrossZone=true: a type not available here may be taken in another zone of the region.
+  const elsewhere =
+    offer?.status !== "Available" && migrate === true
+      ? state.zones.find((z) => z.zoneId !== inst.zoneId && z.offers.some((o) => o.instanceType === target && o.status === "Available"))
+      : undefined;
+  if (!offer && !elsewhere) return fail(E.prepayTypeNotSupported("The specified InstanceType is not offered in the zone of the instance."));
+  if (offer && offer.status !== "Available" && !elsewhere) return fail(E.prepayNoStock());
+  const sysDisk = p["SystemDisk.Category"];
+  if (sysDisk !== undefined && !["cloud_efficiency", "cloud_ssd"].includes(sysDisk)) return fail(E.prepayInvalidParameter("The specified parameter SystemDisk.Category is not valid."));
 
   // 6. Direction: the service decides; an OperatorType that says otherwise is refused.
   const direction = typeDirection(ctx, inst.instanceType, target);
@@ -871,6 +878,11 @@ function modifyPrepayInstanceSpec(ctx: ModelContext, p: Params): Outcome {
     ctx.timing.prepayApplySeconds,
   );
   if (direction === "downgrade") inst.downgradeCount = (inst.downgradeCount ?? 0) + 1;
+  if (elsewhere) {
+    inst.zoneId = elsewhere.zoneId;
+    inst.privateIpAddress = `192.168.1.${Math.floor(Math.random() * 250) + 1}`;
+  }
+  if (sysDisk !== undefined) for (const d of inst.disks) if (d.type === "system") d.category = sysDisk;
   if (order.status !== "Unpaid") {
     inst.lastSpecChangeAtMs = now;
     inst.applyingUntilMs = order.settlesAtMs > now ? order.settlesAtMs : null;

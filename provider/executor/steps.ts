@@ -58,6 +58,8 @@ export function prepayRequestOf(instanceId: string, step: OrderStep & { kind: "m
     instanceType: step.instanceType,
     ...(step.operatorTypeKnown ? { operatorType: step.direction } : {}),
     autoPay: step.autoPay,
+    ...(step.allowMigrateAcrossZone !== undefined ? { migrateAcrossZone: step.allowMigrateAcrossZone } : {}),
+    ...(step.systemDiskCategory !== undefined ? { systemDiskCategory: step.systemDiskCategory } : {}),
   };
 }
 

@@ -128,6 +128,16 @@ describe("subscription instances against the simulator (real pop-core client)", 
     assert.equal(r.pendingInstanceType, "ecs.g6.2xlarge");
   });
 
+  it("allowMigrateAcrossZone: a type sold out in the instance's zone is taken in another (MigrateAcrossZone=true)", async () => {
+    // GIVEN ecs.g6.4xlarge sold out in cn-hangzhou-h, available in cn-hangzhou-i
+    const r = await run({ instanceType: "ecs.g6.4xlarge", allowMigrateAcrossZone: true, autoPay: true });
+    // THEN one call with MigrateAcrossZone, the instance moved, upgraded, running
+    assert.deepEqual(changes(sim.calls()), [
+      "ModifyPrepayInstanceSpec(AutoPay=true,InstanceType=ecs.g6.4xlarge,MigrateAcrossZone=true,OperatorType=upgrade,RebootWhenFinished=true)",
+    ]);
+    assert.deepEqual([r.after.instanceType, r.after.zoneId, r.after.status], ["ecs.g6.4xlarge", "cn-hangzhou-i", "Running"]);
+  });
+
   it("bandwidth and a temporary window through ModifyInstanceNetworkSpec: two orders, the interval between them waited out", async () => {
     // GIVEN running i-demo-prepaid-01, out 5 WHEN out 20 and a 3-hour window of 50 starting on the next hour
     const start = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 3_600_000);
