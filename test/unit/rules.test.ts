@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { atSendTime, isoSeconds, MAX_WINDOW_AHEAD_DAYS, requestRefusals, windowRefusals } from "../../provider/rules";
-import type { ModifyBandwidthStep, ModifyTemporaryBandwidthStep, ModifyTypeStep } from "../../provider/plan";
+import { sameTemporary, NETWORK_BEGUN_SLACK_MS, type ModifyBandwidthStep, type ModifyNetworkTemporaryStep, type ModifyTemporaryBandwidthStep, type ModifyTypeStep } from "../../provider/plan";
 
 const NOW = Date.parse("2030-01-01T12:00:00Z");
 const TOKEN = "ecsspec-000000000000000000000000000000000000000000000000";
@@ -36,6 +36,36 @@ describe("rules: a window that has begun is sent from now", () => {
 
   it("isoSeconds: the API's format, cut down to the second", () => {
     assert.equal(isoSeconds(NOW + 999), "2030-01-01T12:00:00Z");
+  });
+});
+
+describe("rules: a subscription window (ModifyInstanceNetworkSpec) that has begun is sent from the next whole minute", () => {
+  const netWindow = (startTime: string, endTime: string): ModifyNetworkTemporaryStep => ({
+    ...base, kind: "modifyNetworkTemporary", startTime, endTime, out: 50, direction: "upgrade", autoPay: true,
+  });
+
+  it("the API takes the start to the minute and refuses one in the past: the next whole minute, its own token", () => {
+    // GIVEN a window that began at 11:00, sent at 12:00:20
+    const sent = atSendTime(netWindow("2030-01-01T11:00:00Z", "2030-01-01T15:00:00Z"), NOW + 20_000);
+    // THEN it starts at 12:01:00, keeps its end, with a token of its own
+    assert.equal(sent.startTime, "2030-01-01T12:01:00Z");
+    assert.equal(sent.endTime, "2030-01-01T15:00:00Z");
+    assert.notEqual(sent.clientToken, TOKEN);
+    // AND at a whole minute it starts then
+    assert.equal(atSendTime(netWindow("2030-01-01T11:00:00Z", "2030-01-01T15:00:00Z"), NOW).startTime, "2030-01-01T12:00:00Z");
+  });
+
+  it("refused when less than 3 hours are left from that start", () => {
+    const r = requestRefusals(netWindow("2030-01-01T11:00:00Z", "2030-01-01T15:00:00Z"), NOW + 20_000, NOW);
+    assert.deepEqual(r.map((x) => x.code), ["TemporaryWindowTooShort"]);
+    assert.deepEqual(requestRefusals(netWindow("2030-01-01T11:00:00Z", "2030-01-01T16:00:00Z"), NOW + 20_000, NOW), []);
+  });
+
+  it("the window recorded from the next minute is the same as the desired one that began (a re-run sends nothing)", () => {
+    const desired = { startTime: "2030-01-01T11:00:00Z", endTime: "2030-01-01T16:00:00Z", internetMaxBandwidthOut: 50 };
+    const applied = { ...desired, startTime: "2030-01-01T12:01:00Z" };
+    assert.equal(sameTemporary(desired, applied, NOW + 20_000, NETWORK_BEGUN_SLACK_MS), true);
+    assert.equal(sameTemporary(desired, applied, NOW + 20_000), false);
   });
 });
 
