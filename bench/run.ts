@@ -447,10 +447,16 @@ const BASELINE_POLL_SECONDS = 2;
 const CHANGE_ACTIONS = new Set(["ModifyInstanceSpec", "ModifyPrepayInstanceSpec", "ModifyInstanceNetworkSpec", "StopInstance", "StartInstance", "RebootInstance"]);
 /** The calls that make one change (one item) each. */
 const MODIFY_ACTIONS = new Set(["ModifyInstanceSpec", "ModifyPrepayInstanceSpec", "ModifyInstanceNetworkSpec"]);
+/**
+ * The check of a subscription downgrade before its stop: the step's own call while the instance
+ * runs, refused for the status alone (provider/executor/preflight.ts). Like a DryRun it changes
+ * nothing: it counts with the reads, and is no refusal.
+ */
+const isDowngradeCheck = (c: CallLogEntry) => c.action === "ModifyPrepayInstanceSpec" && c.code === "InvalidStatus.NotStopped";
 /** A call that changes the instance. A DryRun changes nothing: it counts with the reads. */
-const isChange = (c: CallLogEntry) => CHANGE_ACTIONS.has(c.action) && c.params.DryRun !== "true";
+const isChange = (c: CallLogEntry) => CHANGE_ACTIONS.has(c.action) && c.params.DryRun !== "true" && !isDowngradeCheck(c);
 /** An error answer that was not injected; a DryRun that passed answers `DryRunOperation`, which is no refusal. */
-const isRefused = (c: CallLogEntry) => c.httpStatus !== 200 && !c.fault && c.code !== "DryRunOperation";
+const isRefused = (c: CallLogEntry) => c.httpStatus !== 200 && !c.fault && c.code !== "DryRunOperation" && !isDowngradeCheck(c);
 const SAMPLE_MS = 20;
 
 interface Sample {

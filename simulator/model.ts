@@ -860,9 +860,11 @@ function modifyPrepayInstanceSpec(ctx: ModelContext, p: Params): Outcome {
   if (p.OperatorType !== undefined && p.OperatorType !== direction) {
     return fail(E.prepayInvalidParameter(`The specified OperatorType ${p.OperatorType} does not match the change, which is a ${direction}.`));
   }
+  // The quota is the order system's, judged before the instance's status (the reference leaves the
+  // order of the checks open; see simulator/README.md).
   if (direction === "downgrade") {
-    if (inst.status !== "Stopped") return fail(E.prepayNotStopped());
     if ((inst.downgradeCount ?? 0) >= state.account.downgradeQuota) return fail(E.downgradeQuotaExceeded());
+    if (inst.status !== "Stopped") return fail(E.prepayNotStopped());
   } else if (inst.status !== "Running" && inst.status !== "Stopped") {
     return fail(E.prepayIncorrectStatus());
   }

@@ -10,8 +10,8 @@ import { stepRefusals, type ModifyStep, type Plan, type Refusal, type Step } fro
 import { atSendTime } from "../rules";
 import { withRetry } from "./retry";
 import { cooldownEndMs, partialOf, type Run } from "./run";
-import { requestOf, type SpecStep } from "./steps";
-import { ApplyError } from "./types";
+import { prepayRequestOf, requestOf, type SpecStep } from "./steps";
+import { ApplyError, Replan } from "./types";
 import { waitUntil } from "./cooldown";
 
 // Only ModifyInstanceSpec has a DryRun: ModifyPrepayInstanceSpec and ModifyInstanceNetworkSpec
@@ -87,6 +87,7 @@ export async function preflight(run: Run, p: Extract<Plan, { kind: "ok" }>): Pro
   if (run.state.stoppedByUs) return;
   const refusals = stepRefusals(p.steps, run.clock.now());
   if (refusals.length > 0) throw refused(run, refusals);
+  await probeDowngrades(run, p);
   const dryRun = run.api.dryRunModifyInstanceSpec?.bind(run.api);
   const targets = dryRunTargets(p.steps, run.state.current?.status);
   if (!dryRun || targets.length === 0) return;
@@ -109,6 +110,56 @@ export async function preflight(run: Run, p: Extract<Plan, { kind: "ok" }>): Pro
       throw refused(
         run,
         [{ code: "DryRunRefused", field: fieldOf(step), message: `step ${index} (${describeStep(step)}) would be refused: ${e.message}` }],
+        e,
+      );
+    }
+  }
+}
+
+/** Answers that mean "only the status is wrong": what a downgrade of a running instance is told. */
+const STATUS_ONLY = new Set(["InvalidStatus.NotStopped", "IncorrectInstanceStatus", "InvalidInstanceStatus"]);
+
+/**
+ * ModifyPrepayInstanceSpec has no DryRun, and a downgrade needs a Stopped instance, so what only the
+ * call can tell (an unpaid order, arrears without a lock, a renewal with downgrade, the downgrade
+ * quota) would come after the stop. The plan's own call is therefore sent once before the stop,
+ * while the instance still runs, with its own ClientToken and parameters: a downgrade of a running
+ * instance is refused (`InvalidStatus.NotStopped`), so it orders nothing, and any other refusal
+ * refuses the plan while nothing has been touched. Should the API ever take it, the order is the
+ * step's own (the same token): the call after the stop answers it again, and no second order is made.
+ */
+async function probeDowngrades(run: Run, p: Extract<Plan, { kind: "ok" }>): Promise<void> {
+  let stopped = false;
+  for (const [i, step] of p.steps.entries()) {
+    if (step.kind === "stop") stopped = true;
+    if (step.kind !== "modifyPrepayType" || !stopped || step.direction !== "downgrade" || !step.operatorTypeKnown) continue;
+    const end = cooldownEndMs(run);
+    if (end !== undefined && end > run.clock.now()) await waitUntil(run, end);
+    try {
+      await withRetry(run, run.policies.specChange, "ModifyPrepayInstanceSpec (checked while running)", () =>
+        run.api.modifyPrepayInstanceSpec(prepayRequestOf(run.desired.instanceId, step), step.clientToken),
+      );
+      run.emit({
+        type: "replanning",
+        reason: "downgrade taken while running",
+        message: `ModifyPrepayInstanceSpec took the downgrade while the instance runs (the API reference says it needs Stopped); the order is the step's own and is not made twice`,
+      });
+    } catch (e) {
+      // Under the spec-change policy a wrong status asks for a re-plan: here it is the expected answer.
+      const answer = e instanceof Replan ? e.cause : e;
+      if (isEcsApiError(answer) && STATUS_ONLY.has(answer.code)) continue;
+      if (!isEcsApiError(e) || e.retryable) throw e;
+      throw refused(
+        run,
+        [
+          {
+            code: "DryRunRefused",
+            field: "instanceId",
+            message:
+              `step ${i + 1} (${describeStep(step)}) would be refused, so the instance was not stopped: ${e.message} ` +
+              `(checked with the call itself while the instance runs: a downgrade of a running instance orders nothing)`,
+          },
+        ],
         e,
       );
     }

@@ -114,9 +114,11 @@ describe("subscription instances through the real pulumi CLI and the simulator",
     assert.match(preview.stdout, /ModifyInstanceNetworkSpec temporary InternetMaxBandwidthOut 50 from [0-9T:-]{16}Z to [0-9T-]{13}Z/);
     // WHEN applied
     await project.up();
-    // THEN stop → downgrade → start, and the window (its times to the minute and the hour)
+    // THEN the downgrade's call checked while running (refused for the status: nothing ordered), then
+    // stop → downgrade → start, and the window (its times to the minute and the hour)
     const calls = changes(sim.calls(), PREPAID).filter((c) => !c.endsWith("InstanceNotReady"));
     assert.deepEqual(calls.filter((c) => !c.startsWith("ModifyInstanceNetworkSpec")), [
+      "ModifyPrepayInstanceSpec(InstanceType,OperatorType) InvalidStatus.NotStopped",
       "StopInstance()",
       "ModifyPrepayInstanceSpec(InstanceType,OperatorType)",
       "StartInstance()",

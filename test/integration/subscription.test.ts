@@ -102,11 +102,13 @@ describe("subscription instances against the simulator (real pop-core client)", 
     assert.deepEqual(r.steps.filter((s) => s.orderId).map((s) => s.orderId), [orders[0]!.orderId]);
   });
 
-  it("type downgrade of a running instance: stop, the call while Stopped, start; a refund, one downgrade counted", async () => {
+  it("type downgrade of a running instance: its call checked while running (refused: NotStopped), stop, the call while Stopped, start; a refund, one downgrade counted", async () => {
     // GIVEN running i-demo-prepaid-01 (ecs.g6.large) WHEN downgraded to ecs.c6.large (no autoPay needed: a refund)
     const r = await run({ instanceType: "ecs.c6.large" });
-    // THEN stop → ModifyPrepayInstanceSpec (downgrade) → start
+    // THEN the call once while running (what only the call can tell is told before the stop; it orders
+    // nothing), then stop → ModifyPrepayInstanceSpec (downgrade) → start, with one token
     assert.deepEqual(changes(sim.calls().filter((c) => c.code !== "InstanceNotReady")), [
+      "ModifyPrepayInstanceSpec(AutoPay=false,InstanceType=ecs.c6.large,OperatorType=downgrade,RebootWhenFinished=true) InvalidStatus.NotStopped",
       "StopInstance()",
       "ModifyPrepayInstanceSpec(AutoPay=false,InstanceType=ecs.c6.large,OperatorType=downgrade,RebootWhenFinished=true)",
       "StartInstance()",
@@ -115,6 +117,7 @@ describe("subscription instances against the simulator (real pop-core client)", 
     assert.equal(r.after.status, "Running");
     assert.deepEqual((instance().orders ?? []).map((o) => [o.direction, o.status]), [["downgrade", "Refunded"]]);
     assert.equal(instance().downgradeCount, 1);
+    assert.equal(new Set(sim.calls().filter((c) => c.action === "ModifyPrepayInstanceSpec").map((c) => c.params.ClientToken)).size, 1);
   });
 
   it("type upgrade of a stopped instance: the call while Stopped; it stays Stopped, the type pending until its next start", async () => {
@@ -195,16 +198,34 @@ describe("subscription instances against the simulator (real pop-core client)", 
     assert.deepEqual(changes(sim.calls()), []);
   });
 
-  it("the downgrade quota used up: refused at the call after the stop, and the instance is started again", async () => {
+  it("the downgrade quota used up: refused by the call checked while running, before any stop", async () => {
     // GIVEN an instance with its 3 downgrades used
     sim.setState(stateWith((s) => (s.instances.find((x) => x.instanceId === PREPAID)!.downgradeCount = 3)));
     // WHEN downgraded
     const e = await rejects(run({ instanceType: "ecs.c6.large" }));
-    // THEN InstanceDowngrade.QuotaExceed (only the call can tell), and the instance runs again
-    assert.match(e.message, /InstanceDowngrade\.QuotaExceed[\s\S]*downgrades/);
-    assert.equal(e.restarted, true);
-    assert.equal(instance().status === "Running" || instance().status === "Starting", true);
+    // THEN refused with InstanceDowngrade.QuotaExceed (only the call can tell), and the instance was never stopped
+    assert.equal(e.code, "Refused");
+    assert.match(e.message, /not stopped[\s\S]*InstanceDowngrade\.QuotaExceed[\s\S]*downgrades/);
+    assert.deepEqual(changes(sim.calls()), [
+      "ModifyPrepayInstanceSpec(AutoPay=false,InstanceType=ecs.c6.large,OperatorType=downgrade,RebootWhenFinished=true) InstanceDowngrade.QuotaExceed",
+    ]);
+    assert.equal(instance().status, "Running");
     assert.equal((instance().orders ?? []).length, 0);
+  });
+
+  it("an unpaid order and a downgrade: refused before the stop, by the call checked while running", async () => {
+    sim.setState(
+      stateWith((s) => {
+        s.instances.find((x) => x.instanceId === PREPAID)!.orders = [
+          { orderId: "2000000000003", action: "ModifyInstanceNetworkSpec", direction: "upgrade", status: "Unpaid", autoPay: false, createdAtMs: 0, settlesAtMs: 0, change: { item: "bandwidth", internetMaxBandwidthOut: 10 } },
+        ];
+      }),
+    );
+    const e = await rejects(run({ instanceType: "ecs.c6.large" }));
+    assert.equal(e.code, "Refused");
+    assert.match(e.message, /InvalidInstance\.UnpaidOrder[\s\S]*Billing console/);
+    assert.deepEqual(changes(sim.calls()).map((c) => c.split("(")[0]), ["ModifyPrepayInstanceSpec"]);
+    assert.equal(instance().status, "Running");
   });
 
   it("autoPay: false: the order is created unpaid and nothing changes; the apply says where to pay it", async () => {
