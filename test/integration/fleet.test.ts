@@ -1,0 +1,187 @@
+/**
+ * The rollout executor against the simulator, through the real client, with compressed time
+ * (cooldown 2 s, stop/start 0.3 s). The health check here is the status one (serving = Running),
+ * or a scripted one where a test needs an instance that never serves.
+ */
+import assert from "node:assert/strict";
+import { startSimulator, makeInstance, demoState, type RunningSimulator } from "../../simulator/index";
+import { createEcsClient, type EcsApi } from "../../provider/client";
+import { statusHealth, type FleetHealth } from "../../provider/fleet/health-port";
+import type { RolloutRules } from "../../provider/fleet/plan";
+import { rollout, RolloutError, type RolloutOptions } from "../../provider/fleet/rollout";
+import { parseDesiredSpec } from "../../provider/schema";
+import { changeCalls } from "../helpers/sim";
+
+const SIM_TIMING = { cooldownSeconds: 2, stopSeconds: 0.3, startSeconds: 0.3, tokenProcessingSeconds: 0 };
+const ENGINE_TIMING = {
+  stopSeconds: 0.3,
+  startSeconds: 0.3,
+  modifySeconds: 0.02,
+  pollSeconds: 0.05,
+  cooldownMarginSeconds: 0.05,
+  verifySeconds: 5,
+  settleSeconds: 10,
+  progressSeconds: 1,
+  lostAnswerGraceSeconds: 1,
+  straySettleSeconds: 1,
+};
+const IDS = Array.from({ length: 6 }, (_, i) => `i-fleet-${String(i + 1).padStart(2, "0")}`);
+const RULES: RolloutRules = { maxUnavailable: 2, canary: { size: 1, bakeSeconds: 0.3 }, maxFailures: 0, rollbackOnFailure: false, warmupSeconds: 0.2, healthTimeoutSeconds: 3 };
+
+function members(want: Record<string, unknown> = { instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 }) {
+  return IDS.map((instanceId) => {
+    const r = parseDesiredSpec({ instanceId, regionId: "cn-hangzhou", cooldownSeconds: 2, timeoutSeconds: 120, ...want });
+    if (!r.ok) throw new Error(JSON.stringify(r.failures));
+    return r.value;
+  });
+}
+
+/** Samples every 10 ms how many of the fleet are not Running: the most at once. */
+function sampleDown(sim: RunningSimulator): () => number {
+  let most = 0;
+  const t = setInterval(() => {
+    const down = sim.getState().instances.filter((i) => IDS.includes(i.instanceId) && i.status !== "Running").length;
+    most = Math.max(most, down);
+  }, 10);
+  return () => {
+    clearInterval(t);
+    return most;
+  };
+}
+
+/** The status check, except that `sick` instances never serve. */
+function healthWithSick(api: EcsApi, sick: readonly string[]): FleetHealth {
+  const base = statusHealth(api);
+  return {
+    description: "test check",
+    async observe(instances) {
+      const seen = await base.observe(instances);
+      for (const id of sick) if (seen.has(id)) seen.set(id, "notServing");
+      return seen;
+    },
+  };
+}
+
+describe("fleet rollout against the simulator", function () {
+  this.timeout(60_000);
+  let sim: RunningSimulator;
+  let api: EcsApi;
+  let lines: string[];
+  const run = (o: Partial<RolloutOptions> = {}) =>
+    rollout({
+      api,
+      members: members(),
+      rules: RULES,
+      health: statusHealth(api),
+      timing: ENGINE_TIMING,
+      estimates: { stopSeconds: 0.3, startSeconds: 0.3, modifySeconds: 0.02, healthSeconds: 0 },
+      healthPollMs: 50,
+      onProgress: (l) => lines.push(l),
+      ...o,
+    });
+
+  beforeEach(async () => {
+    lines = [];
+    const state = demoState();
+    state.instances.push(...IDS.map((id) => makeInstance(id, { instanceType: "ecs.g6.large", internetMaxBandwidthOut: 5 })));
+    sim = await startSimulator({ port: 0, timing: SIM_TIMING, quiet: true, state });
+    api = createEcsClient({
+      regionId: sim.regionId,
+      endpoint: sim.url,
+      credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
+      timeoutMs: 2000,
+    });
+  });
+  afterEach(async () => {
+    await sim?.close();
+  });
+
+  it("changes 6 instances with at most 2 down at any sampled moment, canary first, each stopped once", async function () {
+    // GIVEN 6 running ecs.g6.large (out 5), maxUnavailable 2, canary 1
+    const mostDown = sampleDown(sim);
+    // WHEN rolled to ecs.g6.xlarge, out 20
+    const r = await run();
+    // THEN never more than 2 were down
+    assert.ok(mostDown() <= 2, `most down ${mostDown()}`);
+    // AND every instance has its spec, each with one stop, type, start, then its bandwidth
+    for (const id of IDS) {
+      const i = sim.getState().instances.find((x) => x.instanceId === id)!;
+      assert.deepEqual([i.status, i.instanceType, i.internetMaxBandwidthOut], ["Running", "ecs.g6.xlarge", 20], id);
+      assert.deepEqual(changeCalls(sim.calls(), id), [
+        "StopInstance(StoppedMode=KeepCharging)",
+        "ModifyInstanceSpec(InstanceType)",
+        "StartInstance()",
+        "ModifyInstanceSpec(InternetMaxBandwidthOut)",
+      ]);
+    }
+    assert.deepEqual(r.members.map((m) => m.outcome), IDS.map(() => "changed"));
+    // AND the canary stopped alone: the second stop came after the canary's start
+    const stops = sim.calls().filter((c) => c.action === "StopInstance");
+    const starts = sim.calls().filter((c) => c.action === "StartInstance");
+    assert.equal(stops[0]!.params.InstanceId, IDS[0]);
+    assert.ok(stops[1]!.atMs > starts[0]!.atMs, "the rest waited for the canary");
+    assert.ok(lines.some((l) => /^canary passed/.test(l)), lines.join("\n"));
+    // AND a second rollout changes nothing
+    sim.clearCalls();
+    const again = await run();
+    assert.deepEqual(again.members.map((m) => m.outcome), IDS.map(() => "skipped"));
+    assert.deepEqual(IDS.flatMap((id) => changeCalls(sim.calls(), id)), []);
+  });
+
+  it("stops after a canary that never serves, leaving the rest untouched; with rollbackOnFailure it gets its old type back", async function () {
+    // GIVEN the canary never serves, maxFailures 0, rollback on failure
+    const rules = { ...RULES, rollbackOnFailure: true, healthTimeoutSeconds: 1 };
+    // WHEN rolled out
+    const e = await run({ rules, health: healthWithSick(api, [IDS[0]!]) }).then(
+      () => assert.fail("the rollout should fail"),
+      (x: unknown) => x as RolloutError,
+    );
+    // THEN it fails naming the canary, rolled back, and the others untouched
+    assert.ok(e instanceof RolloutError, String(e));
+    assert.match(e.message, /rollout stopped: 1 failure\(s\) > maxFailures 0/);
+    assert.deepEqual(e.result!.members.map((m) => m.outcome), ["rolledBack", "untouched", "untouched", "untouched", "untouched", "untouched"]);
+    // AND the canary was stopped twice: for the change and for the rollback, after its cooldown
+    assert.deepEqual(changeCalls(sim.calls(), IDS[0]!), [
+      "StopInstance(StoppedMode=KeepCharging)",
+      "ModifyInstanceSpec(InstanceType)",
+      "StartInstance()",
+      "ModifyInstanceSpec(InternetMaxBandwidthOut)",
+      "StopInstance(StoppedMode=KeepCharging)",
+      "ModifyInstanceSpec(InstanceType)",
+      "StartInstance()",
+    ]);
+    const canary = sim.getState().instances.find((x) => x.instanceId === IDS[0])!;
+    assert.deepEqual([canary.status, canary.instanceType], ["Running", "ecs.g6.large"]);
+    // AND no other instance saw a change call
+    assert.deepEqual(IDS.slice(1).flatMap((id) => changeCalls(sim.calls(), id)), []);
+    assert.equal(sim.calls().filter((c) => c.action === "ModifyInstanceSpec" && c.code === "Throttling").length, 0, "the rollback waited out the cooldown");
+  });
+
+  it("continues an interrupted rollout from the live fleet: done instances skipped, within maxUnavailable", async function () {
+    // GIVEN a rollout interrupted once the third instance is stopped
+    const ac = new AbortController();
+    const mostDown = sampleDown(sim);
+    const watcher = setInterval(() => {
+      if (sim.calls().filter((c) => c.action === "StopInstance").length >= 3) ac.abort(new Error("interrupted by test"));
+    }, 5);
+    const first = await run({ signal: ac.signal, members: members({ instanceType: "ecs.g6.xlarge" }) }).catch((x: unknown) => x as RolloutError);
+    clearInterval(watcher);
+    assert.ok(first instanceof RolloutError);
+    const doneFirst = IDS.filter((id) => sim.getState().instances.find((x) => x.instanceId === id)!.instanceType === "ecs.g6.xlarge");
+    // WHEN rolled out again
+    const second = await run({ members: members({ instanceType: "ecs.g6.xlarge" }) });
+    // THEN every instance has its type and runs, never more than 2 down
+    assert.ok(mostDown() <= 2, `most down ${mostDown()}`);
+    for (const id of IDS) {
+      const i = sim.getState().instances.find((x) => x.instanceId === id)!;
+      assert.deepEqual([i.status, i.instanceType], ["Running", "ecs.g6.xlarge"], id);
+      // AND no instance changed its type twice
+      assert.equal(changeCalls(sim.calls(), id).filter((c) => c === "ModifyInstanceSpec(InstanceType)").length, 1, id);
+    }
+    // AND the instances already done by the first run were skipped by the second
+    for (const id of doneFirst) {
+      const m = second.members.find((x) => x.instanceId === id)!;
+      assert.equal(m.stops, 0, `${id} not stopped again`);
+    }
+  });
+});
