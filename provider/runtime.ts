@@ -36,6 +36,7 @@ import {
   type StackDefaults,
 } from "./context";
 import { apply, ApplyError, readWithRetry, createEcsClient, describePlan, plan, typeCatalogueFor, type EcsApi, type InstanceSnapshot } from "./engine";
+import { fleetAdapters } from "./fleet/adapter";
 import { guardTheProcess, shutdownSignal, trackApply } from "./lifecycle";
 import { markerIsStale, RESTORE_MARKER_KEY } from "./marker";
 import { wantedInstanceType } from "./plan";
@@ -65,9 +66,8 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<v
   configureApiScheduling({ ...(limits ? { limits } : {}), enabled: process.env.PULUMI_ECS_SPEC_API_SCHEDULER !== "off" });
 }
 
-function clientFor(inputs: Record<string, unknown>, regionId: string): EcsApi {
+function clientFor(inputs: Record<string, unknown>, regionId: string, label = typeof inputs.instanceId === "string" ? inputs.instanceId : "pulumi-ecs-spec"): EcsApi {
   const profile = typeof inputs.credentialsProfile === "string" ? inputs.credentialsProfile : undefined;
-  const label = typeof inputs.instanceId === "string" ? inputs.instanceId : "pulumi-ecs-spec";
   return createEcsClient({
     regionId,
     onBudgetWait: (message) => console.log(`[${label}] ${message}`),
@@ -76,6 +76,9 @@ function clientFor(inputs: Record<string, unknown>, regionId: string): EcsApi {
     ...(profile !== undefined ? { profile } : { credentials: settings.credentials }),
   });
 }
+
+/** The adapters of `InstanceSpecFleet` (the fleet's serialized provider calls `runtime.fleet.*`). */
+export const fleet = fleetAdapters({ clientFor, defaults: () => settings.defaults });
 
 const retryRead = <T>(_action: string, read: () => Promise<T>): Promise<T> => readWithRetry(read);
 
