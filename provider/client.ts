@@ -20,6 +20,10 @@ import { MAX_IDS_PER_DESCRIBE, schedulerFor, type ApiPriority } from "./schedule
 
 /** ECS API version used for every call. */
 export const ECS_API_VERSION = "2014-05-26";
+/** CLB (classic SLB) API version of `DescribeHealthStatus`. */
+export const SLB_API_VERSION = "2014-05-15";
+/** Environment variable naming the CLB endpoint when it is not the ECS one (see {@link slbEndpointFor}). */
+export const SLB_ENDPOINT_ENV = "PULUMI_ECS_SPEC_SLB_ENDPOINT";
 
 /** Explicit credentials. Used only inside the client; never logged or put into errors. */
 export interface EcsCredentials {
@@ -48,6 +52,64 @@ export interface EcsClientOptions {
    * it does not fail): a line of progress for the user.
    */
   readonly onBudgetWait?: (message: string) => void;
+  /**
+   * The CLB endpoint for `DescribeHealthStatus`, same rules as `endpoint`. Default: see
+   * {@link slbEndpointFor}.
+   */
+  readonly slbEndpoint?: string;
+}
+
+/** What a CLB health check reports for a backend on a listener. */
+export type ServerHealthStatus = "normal" | "abnormal" | "unavailable";
+
+/** One row of `DescribeHealthStatus`: a backend server on a listener. */
+export interface HealthStatusRow {
+  /** The ECS instance ID (or an ENI ID for ENI backends). */
+  readonly serverId: string;
+  /** The listener's frontend port. */
+  readonly listenerPort: number;
+  /** The backend port. */
+  readonly port: number;
+  /**
+   * `normal` (healthy), `abnormal` (failing), `unavailable` (no health check on the listener, or
+   * not run yet). A value the API adds later is read as `unavailable`: no signal, never healthy.
+   */
+  readonly status: ServerHealthStatus;
+}
+
+/** The answer of {@link HealthApi.probeHttp}: the HTTP status, or why there was none. */
+export type HttpProbeResult = { readonly status: number } | { readonly error: string };
+
+/** The calls the health checks use. Every method but `probeHttp` throws only {@link EcsApiError}. */
+export interface HealthApi {
+  /**
+   * CLB `DescribeHealthStatus` (2014-05-15) of one load balancer, all listeners or one: one call,
+   * every backend's rows.
+   */
+  describeHealthStatus(query: { readonly loadBalancerId: string; readonly listenerPort?: number }): Promise<HealthStatusRow[]>;
+  /**
+   * `GET url` with no credentials and no cookies, never following a redirect (a 3xx is the
+   * answer); resolves `{status}` for any HTTP answer and `{error}` for none within `timeoutMs`.
+   * Never throws.
+   */
+  probeHttp(url: string, timeoutMs: number): Promise<HttpProbeResult>;
+}
+
+/** What {@link createEcsClient} returns: the ECS calls plus the health calls. */
+export type EcsClient = EcsApi & HealthApi;
+
+/**
+ * The CLB endpoint: `slbEndpoint` (or the `PULUMI_ECS_SPEC_SLB_ENDPOINT` variable) when set; else
+ * the custom ECS `endpoint` when one is set (a simulator serves both APIs on one port); else
+ * `https://slb.<region>.aliyuncs.com`. Checked like the ECS endpoint.
+ */
+export function slbEndpointFor(
+  regionId: string,
+  opts: { readonly endpoint?: string; readonly slbEndpoint?: string },
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  const explicit = opts.slbEndpoint ?? (env[SLB_ENDPOINT_ENV] || undefined);
+  return checkEndpoint(explicit ?? opts.endpoint ?? `https://slb.${regionId}.aliyuncs.com`);
 }
 
 /**
@@ -282,6 +344,12 @@ export function toSnapshot(i: Body, regionId: string, hasLocalDisks: boolean): I
   const locks = obj(i.OperationLocks).LockReason;
   const eip = str(obj(i.EipAddress).AllocationId);
   const ddh = str(obj(i.DedicatedHostAttribute).DedicatedHostId);
+  const firstIp = (v: unknown): string => {
+    const l = obj(v).IpAddress;
+    return Array.isArray(l) && l.length > 0 ? str(l[0]) : "";
+  };
+  const privateIp = firstIp(obj(i.VpcAttributes).PrivateIpAddress) || firstIp(i.InnerIpAddress);
+  const publicIp = str(obj(i.EipAddress).IpAddress) || firstIp(i.PublicIpAddress);
   return {
     instanceId: str(i.InstanceId),
     regionId: str(i.RegionId) || regionId,
@@ -300,6 +368,8 @@ export function toSnapshot(i: Body, regionId: string, hasLocalDisks: boolean): I
     tags: Object.fromEntries(
       (Array.isArray(obj(i.Tags).Tag) ? (obj(i.Tags).Tag as unknown[]) : []).map((t) => [str(obj(t).TagKey), str(obj(t).TagValue)] as const).filter(([k]) => k !== ""),
     ),
+    ...(privateIp ? { privateIp } : {}),
+    ...(publicIp ? { publicIp } : {}),
   };
 }
 
@@ -341,9 +411,10 @@ function budgetKey(endpoint: string, regionId: string, opts: EcsClientOptions): 
  * const api = createEcsClient({ regionId: "cn-hangzhou" }); // default credentials chain
  * const snap = await api.describeInstance("i-bp67acfmxazb4ph0abcd");
  */
-export function createEcsClient(opts: EcsClientOptions): EcsApi {
+export function createEcsClient(opts: EcsClientOptions): EcsClient {
   const regionId = opts.regionId;
   const endpoint = checkEndpoint(opts.endpoint ?? `https://ecs.${regionId}.aliyuncs.com`);
+  const slbEndpoint = slbEndpointFor(regionId, opts);
   const timeout = opts.timeoutMs ?? 10_000;
   const explicit = opts.credentials;
   const chain = explicit
@@ -376,6 +447,10 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     request(action: string, params: Params, options: object): Promise<[Body, { response?: { statusCode?: number } }]>;
   };
   const rpc = new Ctor({ endpoint, apiVersion: ECS_API_VERSION, credentialsProvider, opts: { timeout } }, true);
+  // Built on first use: an ECS-only run never needs it.
+  let slbRpc: InstanceType<typeof Ctor> | undefined;
+  // CLB has its own rate limits: its calls get their own budget, keyed like the ECS one.
+  const slbScheduler = schedulerFor(budgetKey(`slb:${slbEndpoint}`, regionId, opts));
 
   const scheduler = schedulerFor(budgetKey(endpoint, regionId, opts));
   const onWait =
@@ -389,11 +464,11 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     return scheduler ? scheduler.call(action, priority, () => send(action, params), onWait) : send(action, params);
   }
 
-  async function send(action: string, params: Params): Promise<Body> {
+  async function send(action: string, params: Params, client = rpc): Promise<Body> {
     let body: Body;
     let status: number | undefined;
     try {
-      const [json, entry] = await rpc.request(action, { ...params }, { method: "POST", formatParams: false, timeout });
+      const [json, entry] = await client.request(action, { ...params }, { method: "POST", formatParams: false, timeout });
       body = json;
       status = entry?.response?.statusCode;
     } catch (e) {
@@ -463,7 +538,18 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
     }
   }
 
+  async function describeHealthStatus(q: { readonly loadBalancerId: string; readonly listenerPort?: number }): Promise<HealthStatusRow[]> {
+    slbRpc ??= new Ctor({ endpoint: slbEndpoint, apiVersion: SLB_API_VERSION, credentialsProvider, opts: { timeout } }, true);
+    const client = slbRpc;
+    const params = describeHealthStatusParams(regionId, q);
+    const sendIt = () => send("DescribeHealthStatus", params, client);
+    const b = await (slbScheduler ? slbScheduler.call("DescribeHealthStatus", "normal", sendIt, onWait) : sendIt());
+    return parseHealthStatus(b);
+  }
+
   return {
+    describeHealthStatus,
+    probeHttp,
     async describeInstance(instanceId, o) {
       const priority = o?.priority ?? priorityOf(instanceId);
       const listed = scheduler && priority === "preview" ? (await scheduler.cached("listing", LISTING_TTL_MS, listRegion))?.get(instanceId) : undefined;
@@ -547,6 +633,51 @@ export function createEcsClient(opts: EcsClientOptions): EcsApi {
       }
     }
     return [...types].sort();
+  }
+}
+
+/** `DescribeHealthStatus` parameters. */
+export function describeHealthStatusParams(regionId: string, q: { readonly loadBalancerId: string; readonly listenerPort?: number }): WireParams {
+  return { RegionId: regionId, LoadBalancerId: q.loadBalancerId, ...(q.listenerPort !== undefined ? { ListenerPort: String(q.listenerPort) } : {}) };
+}
+
+const HEALTH_STATUSES: readonly string[] = ["normal", "abnormal", "unavailable"];
+
+/** The rows of a `DescribeHealthStatus` answer. Exported for tests. */
+export function parseHealthStatus(b: Body): HealthStatusRow[] {
+  const outer = b.BackendServers && typeof b.BackendServers === "object" ? (b.BackendServers as Body).BackendServer : undefined;
+  const rows = Array.isArray(outer) ? (outer as unknown[]) : [];
+  return rows.flatMap((r) => {
+    if (!r || typeof r !== "object") return [];
+    const x = r as Body;
+    const status = String(x.ServerHealthStatus ?? "");
+    return [{
+      serverId: String(x.ServerId ?? ""),
+      listenerPort: Number(x.ListenerPort),
+      port: Number(x.Port),
+      status: (HEALTH_STATUSES.includes(status) ? status : "unavailable") as ServerHealthStatus,
+    }];
+  });
+}
+
+/** See {@link HealthApi.probeHttp}. No credentials: no auth header, no cookies, a URL with user info is refused. */
+export async function probeHttp(url: string, timeoutMs: number): Promise<HttpProbeResult> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { error: `not a URL: ${url}` };
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return { error: `only http:// and https:// URLs are probed, not ${parsed.protocol}` };
+  if (parsed.username || parsed.password) return { error: "the URL carries user info; health URLs are probed without credentials" };
+  try {
+    const r = await fetch(parsed, { method: "GET", redirect: "manual", credentials: "omit", signal: AbortSignal.timeout(Math.max(1, timeoutMs)) });
+    await r.body?.cancel().catch(() => undefined);
+    return { status: r.status };
+  } catch (e) {
+    const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+    if (err?.name === "TimeoutError" || err?.name === "AbortError") return { error: `no answer within ${timeoutMs} ms` };
+    return { error: err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e) };
   }
 }
 

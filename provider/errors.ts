@@ -181,6 +181,16 @@ export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = Object.freeze({
   "InvalidResourceType.NotFound": fail(PLANNER_BUG + " (ResourceType)"),
   "MissingParameter.Tags": fail(PLANNER_BUG + " (tags missing)"),
 
+  // --- CLB DescribeHealthStatus (health checks of a fleet) ---
+  "InvalidLoadBalancerId.NotFound": fail(
+    "no such load balancer: check healthCheck.clb.loadBalancerId and that the load balancer is in the instances' region",
+  ),
+  SystemBusy: { decision: "retry", hint: "the load balancer service is busy; retrying with backoff" },
+  OperationBusy: { decision: "retry", hint: "the load balancer is busy with another operation; retrying with backoff" },
+  ServiceIsStopping: { decision: "retry", hint: "the load balancer is being stopped or reconfigured; retrying with backoff" },
+  "BackendServer.configuring": { decision: "retry", hint: "the load balancer's backend servers are being configured; retrying with backoff" },
+  ServiceIsConfiguring: { decision: "retry", hint: "the load balancer is being configured; retrying with backoff" },
+
   // --- common gateway codes ---
   MissingParameter: fail(PLANNER_BUG + " (missing parameter)"),
   SignatureDoesNotMatch: fail("the request signature was rejected; check the AccessKey secret (and that no proxy rewrites requests)"),
@@ -193,8 +203,8 @@ export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = Object.freeze({
   "InvalidSecurityToken.Expired": fail("the STS security token has expired; refresh the credentials"),
   "InvalidSecurityToken.Malformed": fail("the STS security token is malformed; check ALIBABA_CLOUD_SECURITY_TOKEN"),
   "InvalidRegionId.NotFound": fail("no such region: check regionId"),
-  Forbidden: fail("the credentials are not allowed to make this call; grant the RAM policy (ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification, ecs:DescribeDisks, ecs:TagResources and ecs:UntagResources)"),
-  "Forbidden.RAM": fail("the RAM user is not allowed to make this call; grant ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification, ecs:DescribeDisks, ecs:TagResources and ecs:UntagResources"),
+  Forbidden: fail("the credentials are not allowed to make this call; grant the RAM policy (ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification, ecs:DescribeDisks, ecs:TagResources and ecs:UntagResources; slb:DescribeHealthStatus for a CLB health check)"),
+  "Forbidden.RAM": fail("the RAM user is not allowed to make this call; grant ecs:DescribeInstances, ecs:ModifyInstanceSpec, ecs:StopInstance, ecs:StartInstance, ecs:DescribeResourcesModification, ecs:DescribeDisks, ecs:TagResources and ecs:UntagResources (and slb:DescribeHealthStatus for a CLB health check)"),
   OperationConflict: { decision: "retry", hint: "another operation on the instance is in progress; retrying" },
   ServiceUnavailable: { decision: "verifyThenRetry", hint: "the service is temporarily unavailable; re-reading the instance, then retrying" },
   UnknownError: { decision: "verifyThenRetry", hint: "unknown server error; re-reading the instance, then retrying" },

@@ -38,6 +38,10 @@ export interface InstanceSnapshot {
   readonly hasLocalDisks: boolean;
   /** The instance's tags (`Tags.Tag[]` of `DescribeInstances`), key → value. */
   readonly tags: Readonly<Record<string, string>>;
+  /** The primary private IPv4 address (`VpcAttributes.PrivateIpAddress`, or `InnerIpAddress` on classic network), if any. */
+  readonly privateIp?: string;
+  /** The public IPv4 address: the bound EIP's, else the instance's own (`PublicIpAddress`), if any. */
+  readonly publicIp?: string;
 }
 
 /** Stopped, or on its way there. */

@@ -45,6 +45,8 @@ import { parseApiRateLimits, parseStackDefaults } from "./stack-config";
 
 interface Settings {
   endpoint?: string;
+  /** The CLB endpoint for health checks (`pulumi-ecs-spec:slbEndpoint`); the client falls back to `PULUMI_ECS_SPEC_SLB_ENDPOINT`, then `endpoint`. */
+  slbEndpoint?: string;
   credentials?: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
   defaults: StackDefaults;
 }
@@ -59,6 +61,7 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<v
   const securityToken = req.config.get("alicloud:securityToken") ?? process.env.ALICLOUD_SECURITY_TOKEN;
   settings = {
     endpoint: req.config.get("pulumi-ecs-spec:endpoint") ?? process.env.PULUMI_ECS_SPEC_ENDPOINT,
+    slbEndpoint: req.config.get("pulumi-ecs-spec:slbEndpoint"),
     credentials: accessKeyId && accessKeySecret ? { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) } : undefined,
     defaults: parseStackDefaults((key) => req.config.get(`pulumi-ecs-spec:${key}`)),
   };
@@ -72,6 +75,7 @@ function clientFor(inputs: Record<string, unknown>, regionId: string, label = ty
     regionId,
     onBudgetWait: (message) => console.log(`[${label}] ${message}`),
     endpoint: (typeof inputs.endpoint === "string" ? inputs.endpoint : undefined) ?? settings.endpoint,
+    ...(settings.slbEndpoint !== undefined ? { slbEndpoint: settings.slbEndpoint } : {}),
     // A profile named on the resource wins over keys from the stack config or the environment.
     ...(profile !== undefined ? { profile } : { credentials: settings.credentials }),
   });

@@ -126,6 +126,12 @@ export const E = {
       "We have detected a security risk with your default credit or debit card. Please proceed with verification via the link in your email."),
   chargeTypeNotFound: () => err(404, "InvalidInstanceChargeType.NotFound", "The InstanceChargeType does not exist in our records"),
 
+  // --- CLB (2014-05-15) DescribeHealthStatus ---
+  /** Code, status and message unconfirmed: the API page lists no errors (see simulator/README.md). */
+  loadBalancerNotFound: () => err(404, "InvalidLoadBalancerId.NotFound", "The specified LoadBalancerId does not exist."),
+  /** Unconfirmed too: the SLB "busy" family that SDKs retry; never answered by the model, here for injected faults. */
+  slbSystemBusy: () => err(503, "SystemBusy", "System is busy, please try again later.", true),
+
   // --- RAM (the gateway, before the action) ---
   forbiddenRam: () => err(403, "Forbidden.RAM", "User not authorized to operate on the specified resource, or this API doesn't support RAM."),
 

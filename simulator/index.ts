@@ -14,9 +14,20 @@ export {
   startSimulator,
   DEMO_CREDENTIALS,
   API_VERSION,
+  SLB_API_VERSION,
+  DEFAULT_AVAILABILITY_SAMPLE_MS,
   type SimulatorOptions,
   type RunningSimulator,
+  type AvailabilityReport,
 } from "./server.js";
+export {
+  TIMELINE_CAP,
+  type HealthFaultSpec,
+  type ActiveHealthFault,
+  type LoadBalancerAvailability,
+  type AvailabilityPoint,
+  type ServerHealthStatus,
+} from "./health.js";
 export {
   DEFAULT_CALL_LOG_LIMITS,
   type CallLogEntry,
@@ -35,6 +46,8 @@ export {
   DEMO_ZONE,
   DEMO_ZONE_2,
   DEMO_IMAGE,
+  DEMO_TIER,
+  DEMO_TIER_LB,
   LOCAL_DISK_CATEGORIES,
   type SimState,
   type SimInstance,
@@ -48,4 +61,6 @@ export {
   type SimStatus,
   type SimTemporaryBandwidth,
   type SimClientToken,
+  type SimLoadBalancer,
+  type SimListener,
 } from "./state.js";

@@ -21,6 +21,11 @@ export interface SimulatorTiming {
   tokenProcessingSeconds: number;
   /** How far in the past `Temporary.StartTime` may be before `InvalidTemporary.StartTime`. Default 300. */
   temporaryStartToleranceSeconds: number;
+  /**
+   * How long an instance must have been Running before its load balancer's health check (and its
+   * `/_health/` URL) reports it healthy. Default 10.
+   */
+  healthyAfterSeconds: number;
 }
 
 /** The defaults: 5-minute cooldown (as documented), a few seconds per transition. */
@@ -31,6 +36,7 @@ export const DEFAULT_TIMING: SimulatorTiming = {
   asyncApplySeconds: 3,
   tokenProcessingSeconds: 0,
   temporaryStartToleranceSeconds: 300,
+  healthyAfterSeconds: 10,
 };
 
 /** Request parameters after signature noise is removed, keyed by their wire names. */
@@ -58,9 +64,11 @@ export function newRequestId(): string {
 export function advance(inst: SimInstance, now: number): boolean {
   let changed = false;
   if (inst.transition && now >= inst.transition.atMs) {
+    const atMs = inst.transition.atMs;
     inst.status = inst.transition.to;
     inst.transition = null;
     if (inst.status === "Running") {
+      inst.runningSinceMs = atMs;
       inst.stoppedMode = "Not-applicable";
       if (inst.pendingInstanceType) {
         inst.instanceType = inst.pendingInstanceType;

@@ -11,14 +11,37 @@ import { authenticate, NonceStore, type SimCredential } from "./auth.js";
 import { CallLog, type CallLogEntry, type CallLogLimits, type CallLogStats } from "./calllog.js";
 import { defaultMessageFor, defaultStatusFor, E, type SimError } from "./errors.js";
 import { faultProblem, FaultQueue, MAX_LATENCY_MS, namedInstances, type ActiveFault, type FaultSpec } from "./faults.js";
-import { ACTIONS, advanceAll, DEFAULT_TIMING, newRequestId, pruneTokens, type Params, type SimulatorTiming } from "./model.js";
+import {
+  AvailabilitySampler, healthFaultProblem, HealthFaults, httpHealth, SLB_ACTIONS,
+  type ActiveHealthFault, type HealthContext, type HealthFaultSpec, type LoadBalancerAvailability,
+} from "./health.js";
+import { ACTIONS, advanceAll, DEFAULT_TIMING, newRequestId, pruneTokens, type Outcome, type Params, type SimulatorTiming } from "./model.js";
 import { RateWindows } from "./ratelimit.js";
 import { demoState, normalizeState, type SimState } from "./state.js";
 
-/** The only API version the simulator speaks. */
+/** The ECS API version the simulator speaks. */
 export const API_VERSION = "2014-05-26";
-/** `HostId` of every answer. */
+/** The CLB (SLB) API version the simulator speaks (`DescribeHealthStatus`). */
+export const SLB_API_VERSION = "2014-05-15";
+/** `HostId` of every ECS answer. */
 export const HOST_ID = "ecs.aliyuncs.com";
+
+/** One product the server answers for: its own action namespace, selected by `Version`. */
+interface Product {
+  /** The `product=` of the error's `Recommend` link. */
+  name: string;
+  hostId: string;
+  actions: Readonly<Record<string, (ctx: HealthContext, p: Params) => Outcome>>;
+}
+
+/** The products served, by API version: a request is dispatched by (Version, Action). */
+const PRODUCTS: Readonly<Record<string, Product>> = {
+  [API_VERSION]: { name: "Ecs", hostId: HOST_ID, actions: ACTIONS },
+  [SLB_API_VERSION]: { name: "Slb", hostId: "slb.aliyuncs.com", actions: SLB_ACTIONS },
+};
+
+/** Default of `SimulatorOptions.availabilitySampleMs`. */
+export const DEFAULT_AVAILABILITY_SAMPLE_MS = 100;
 
 /** The demo key pair the simulator accepts unless `credentials` says otherwise. */
 export const DEMO_CREDENTIALS: { accessKeyId: string; accessKeySecret: string } = Object.freeze({
@@ -69,6 +92,19 @@ export interface SimulatorOptions {
   quiet?: boolean;
   /** Bounds of the call log (default 10,000 entries and 32 MiB); the oldest entries go first. */
   callLog?: Partial<CallLogLimits>;
+  /**
+   * How often the availability sampler counts the backends of each load balancer that do not
+   * serve, ms; 0 turns it off. Default {@link DEFAULT_AVAILABILITY_SAMPLE_MS}.
+   */
+  availabilitySampleMs?: number;
+}
+
+/** What `GET /_sim/availability` (and `RunningSimulator.availability()`) answers. */
+export interface AvailabilityReport {
+  /** The sampling period, ms (0: off). */
+  sampleMs: number;
+  /** Per load balancer ID. */
+  loadBalancers: Record<string, LoadBalancerAvailability>;
 }
 
 /** A started simulator. */
@@ -106,6 +142,15 @@ export interface RunningSimulator {
   timing(): SimulatorTiming;
   /** Changes some durations from now on. */
   setTiming(t: Partial<SimulatorTiming>): void;
+  /** Sets an instance's health fault (replacing its previous one); throws on a malformed one. */
+  setHealthFault(f: HealthFaultSpec): void;
+  /** Removes an instance's health fault; true when it had one. */
+  removeHealthFault(instanceId: string): boolean;
+  clearHealthFaults(): void;
+  healthFaults(): ActiveHealthFault[];
+  /** What the availability sampler has seen since the start or the last reset. */
+  availability(): AvailabilityReport;
+  resetAvailability(): void;
   close(): Promise<void>;
 }
 
@@ -175,13 +220,13 @@ function readBody(req: IncomingMessage): Promise<ReadBody> {
   });
 }
 
-function errorBody(e: SimError): Record<string, unknown> {
+function errorBody(e: SimError, product: Product = PRODUCTS[API_VERSION]!): Record<string, unknown> {
   return {
     RequestId: newRequestId(),
-    HostId: HOST_ID,
+    HostId: product.hostId,
     Code: e.code,
     Message: e.message,
-    Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(e.code)}&product=Ecs`,
+    Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(e.code)}&product=${product.name}`,
   };
 }
 
@@ -237,6 +282,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
       sleeping.add(t);
     });
   const log = new CallLog(opts.callLog);
+  const healthFaults = new HealthFaults();
+  const sampler = new AvailabilitySampler();
+  const sampleMs = opts.availabilitySampleMs ?? DEFAULT_AVAILABILITY_SAMPLE_MS;
+  if (!(Number.isFinite(sampleMs) && sampleMs >= 0)) throw new Error("availabilitySampleMs must be a number of milliseconds >= 0");
 
   let state: SimState;
   if (opts.stateFile && existsSync(opts.stateFile)) {
@@ -286,6 +335,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     const form = isForm ? parsePairs(body.toString("utf8"), true) : {};
     const all = Object.assign(bare(), query, form);
     const action = all.Action ?? String(req.headers["x-acs-action"] ?? "");
+    const version = all.Version ?? (req.headers["x-acs-version"] as string | undefined);
+    const product = version !== undefined && Object.hasOwn(PRODUCTS, version) ? PRODUCTS[version]! : PRODUCTS[API_VERSION]!;
     const params: Params = bare();
     for (const [k, v] of Object.entries(all)) if (!NOISE.has(k)) params[k] = v;
     const entry: Omit<CallLogEntry, "seq"> = { at: new Date(now).toISOString(), atMs: now, action, params, httpStatus: 0, response: null };
@@ -297,7 +348,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
       record(entry);
       sendJson(res, status, respBody);
     };
-    const answerError = (e: SimError) => answer(e.httpStatus, errorBody(e), e.code);
+    const answerError = (e: SimError) => answer(e.httpStatus, errorBody(e, product), e.code);
 
     if (tooLarge) {
       res.setHeader("connection", "close");
@@ -309,11 +360,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     const auth = authenticate({ method: req.method, path, headers: req.headers, params: all, query, body }, credentials, nonces, now);
     if (!auth.ok) return answerError(auth.error);
     entry.signatureVersion = auth.style;
-    const version = all.Version ?? (req.headers["x-acs-version"] as string | undefined);
     if (version === undefined) return answerError(E.missingParameter("Version"));
-    if (version !== API_VERSION) return answerError(E.invalidVersion());
+    if (!Object.hasOwn(PRODUCTS, version)) return answerError(E.invalidVersion());
     if (action === "") return answerError(E.missingParameter("Action"));
-    const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
+    const handler = Object.hasOwn(product.actions, action) ? product.actions[action] : undefined;
     if (!handler) return answerError(E.invalidAction());
     if (state.account.deniedActions.includes(action)) return answerError(E.forbiddenRam());
     if (overRateLimit(action, now)) return answerError(E.throttlingUser());
@@ -341,11 +391,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
 
     const ctxNow = Date.now();
     pruneTokens(state, ctxNow);
-    const outcome = handler({ state, timing, now: ctxNow }, params);
+    const outcome = handler({ state, timing, now: ctxNow, healthFaults }, params);
     persist();
     if (fault?.kind === "lostResponse") {
       entry.httpStatus = outcome.ok ? 200 : outcome.error.httpStatus;
-      entry.response = outcome.ok ? outcome.body : errorBody(outcome.error);
+      entry.response = outcome.ok ? outcome.body : errorBody(outcome.error, product);
       if (!outcome.ok) entry.code = outcome.error.code;
       record(entry);
       req.socket.destroy();
@@ -370,6 +420,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     const json = (): unknown => JSON.parse(body.toString("utf8") || "null");
     const bad = (message: string) => sendJson(res, 400, { error: message });
     try {
+      if (method === "DELETE" && path.startsWith("/_sim/health-faults/")) {
+        const id = decodeURIComponent(path.slice("/_sim/health-faults/".length));
+        return healthFaults.remove(id) ? sendJson(res, 200, { ok: true }) : sendJson(res, 404, { error: `no health fault on ${id}` });
+      }
       switch (route) {
         case "GET /_sim/health":
           return sendJson(res, 200, { ok: true, url: sim.url, regionId: state.regionId, accessKeyId: sim.accessKeyId });
@@ -398,6 +452,26 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
         case "DELETE /_sim/faults":
           faults.clear();
           return sendJson(res, 200, { ok: true });
+        case "GET /_sim/health-faults":
+          return sendJson(res, 200, healthFaults.list());
+        case "POST /_sim/health-faults": {
+          const input = json();
+          const list = Array.isArray(input) ? input : [input];
+          for (const f of list) {
+            const problem = healthFaultProblem(f);
+            if (problem) return bad(problem);
+          }
+          for (const f of list) healthFaults.set(f as HealthFaultSpec, Date.now());
+          return sendJson(res, 200, { ok: true, healthFaults: healthFaults.list() });
+        }
+        case "DELETE /_sim/health-faults":
+          healthFaults.clear();
+          return sendJson(res, 200, { ok: true });
+        case "GET /_sim/availability":
+          return sendJson(res, 200, availability());
+        case "DELETE /_sim/availability":
+          sampler.reset();
+          return sendJson(res, 200, { ok: true });
         case "GET /_sim/calls": {
           const q = parsePairs(rawQuery, true);
           const int = (name: string, min: number, max: number, dflt: number | undefined) => {
@@ -419,7 +493,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
           log.clear();
           return sendJson(res, 200, { ok: true });
         case "GET /_sim/config":
-          return sendJson(res, 200, { timing, rateLimitPerMinute: rateLimit, rateLimits, regionId: state.regionId, apiVersion: API_VERSION, callLog: log.stats() });
+          return sendJson(res, 200, {
+            timing, rateLimitPerMinute: rateLimit, rateLimits, regionId: state.regionId, apiVersion: API_VERSION,
+            apiVersions: Object.keys(PRODUCTS), availabilitySampleMs: sampleMs, callLog: log.stats(),
+          });
         case "PUT /_sim/timing": {
           const t = json() as Partial<SimulatorTiming> | null;
           if (!t || typeof t !== "object" || Object.entries(t).some(([k, v]) => !(k in DEFAULT_TIMING) || typeof v !== "number" || v < 0)) {
@@ -436,13 +513,30 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     }
   }
 
+  const availability = (): AvailabilityReport => ({ sampleMs, loadBalancers: sampler.snapshot() });
+
+  /** `GET /_health/instance/{id}`, `GET /_health/ip/{privateIp}`: the application's own health URL, unsigned. */
+  function handleHealth(req: IncomingMessage, res: ServerResponse, path: string): void {
+    if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "the health URLs answer GET and HEAD" });
+    const m = /^\/_health\/(instance|ip)\/([^/]+)$/.exec(path);
+    if (!m) return sendJson(res, 404, { error: "health URLs are /_health/instance/{instanceId} and /_health/ip/{privateIp}" });
+    const key = decodeURIComponent(m[2]!);
+    const r = httpHealth(state, m[1] === "instance" ? { instanceId: key } : { privateIp: key }, Date.now(), timing, healthFaults);
+    return sendJson(res, r.status, r.body);
+  }
+
   const server = createServer((req, res) => {
     const url = req.url ?? "/";
     const qi = url.indexOf("?");
     const path = qi < 0 ? url : url.slice(0, qi);
     const rawQuery = qi < 0 ? "" : url.slice(qi + 1);
     readBody(req)
-      .then((body) => (path === "/_sim" || path.startsWith("/_sim/") ? handleAdmin(req, res, path, rawQuery, body) : handleApi(req, res, path, rawQuery, body)))
+      .then((body) =>
+        path === "/_sim" || path.startsWith("/_sim/")
+          ? handleAdmin(req, res, path, rawQuery, body)
+          : path.startsWith("/_health/")
+            ? handleHealth(req, res, path)
+            : handleApi(req, res, path, rawQuery, body))
       .catch((e: Error) => {
         if (!res.headersSent && !res.destroyed) sendJson(res, 500, errorBody({ ...E.internalError(), message: e.message }));
       });
@@ -457,6 +551,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     });
   });
   const port = (server.address() as AddressInfo).port;
+  const sampling = sampleMs > 0 ? setInterval(() => sampler.sample(state, Date.now(), timing, healthFaults), sampleMs) : undefined;
+  sampling?.unref();
   // Clients cannot connect to a wildcard address by name: show the loopback one instead.
   const shown = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
   const hostPart = shown.includes(":") ? `[${shown}]` : shown;
@@ -498,9 +594,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     setTiming: (t) => {
       timing = { ...timing, ...t };
     },
+    setHealthFault: (f) => {
+      const problem = healthFaultProblem(f);
+      if (problem) throw new Error(problem);
+      healthFaults.set(f, Date.now());
+    },
+    removeHealthFault: (id) => healthFaults.remove(id),
+    clearHealthFaults: () => healthFaults.clear(),
+    healthFaults: () => healthFaults.list(),
+    availability,
+    resetAvailability: () => sampler.reset(),
     close: () =>
       new Promise<void>((resolve) => {
         persist();
+        if (sampling) clearInterval(sampling);
         for (const t of sleeping) clearTimeout(t);
         sleeping.clear();
         server.close(() => resolve());

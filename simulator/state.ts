@@ -141,6 +141,34 @@ export interface SimInstance {
   /** Tags, in the order they were added (a state may hold system tags starting with `aliyun`/`acs:`, which TagResources refuses). */
   tags: SimTag[];
   creationTime: string;
+  /**
+   * Epoch ms at which the instance last reached `Running` (the health model counts
+   * `healthyAfterSeconds` from it); `null` when it has been running since before the state began.
+   */
+  runningSinceMs: number | null;
+}
+
+/** One listener of a CLB instance. */
+export interface SimListener {
+  /** Frontend port, 1–65535. */
+  port: number;
+  /** `http`, `https`, `tcp` or `udp`. */
+  protocol: "http" | "https" | "tcp" | "udp";
+  /** Port of the backend servers. */
+  backendPort: number;
+  /** Health check on: rows read `normal`/`abnormal`; off: `unavailable`. */
+  healthCheck: boolean;
+}
+
+/** A classic load balancer (CLB) fronting ECS instances, as `DescribeHealthStatus` sees it. */
+export interface SimLoadBalancer {
+  /** `lb-…` */
+  loadBalancerId: string;
+  /** Must be the state's region to be found. */
+  regionId: string;
+  listeners: SimListener[];
+  /** ECS instance IDs of the backend servers (every listener forwards to all of them). */
+  backends: string[];
 }
 
 /** A remembered `ClientToken` of a successful ModifyInstanceSpec. */
@@ -167,6 +195,8 @@ export interface SimState {
   instances: SimInstance[];
   /** Remembered ClientTokens, keyed by token. */
   clientTokens: Record<string, SimClientToken>;
+  /** CLB instances (the `2014-05-15` API). Default none. */
+  loadBalancers: SimLoadBalancer[];
 }
 
 /** The region of the demo state. */
@@ -288,6 +318,7 @@ export function makeInstance(instanceId: string, over: Partial<SimInstance> = {}
     lastSpecChangeAtMs: null,
     tags: [],
     creationTime: "2025-01-01T00:00Z",
+    runningSinceMs: null,
   };
   const inst = { ...base, ...over };
   if (inst.status === "Stopped" && !over.stoppedMode) inst.stoppedMode = "KeepCharging";
@@ -335,10 +366,27 @@ export function demoState(): SimState {
       makeInstance("i-demo-locked-01", {
         operationLocks: [{ lockReason: "security", lockMsg: "The instance is locked for security reasons." }],
       }),
+      ...DEMO_TIER.map((id, k) =>
+        makeInstance(id, {
+          instanceType: "ecs.g6.large", internetMaxBandwidthOut: 0, internetMaxBandwidthIn: 10, publicIpAddress: null,
+          privateIpAddress: `192.168.10.${11 + k}`,
+        })),
     ],
     clientTokens: {},
+    loadBalancers: [
+      {
+        loadBalancerId: DEMO_TIER_LB, regionId: DEMO_REGION,
+        listeners: [{ port: 80, protocol: "http", backendPort: 80, healthCheck: true }],
+        backends: [...DEMO_TIER],
+      },
+    ],
   };
 }
+
+/** The demo web tier: ten pay-as-you-go instances, running, behind {@link DEMO_TIER_LB}. */
+export const DEMO_TIER: readonly string[] = Array.from({ length: 10 }, (_, k) => `i-demo-tier-${String(k + 1).padStart(2, "0")}`);
+/** The demo CLB in front of {@link DEMO_TIER}: listener 80/http, health check on. */
+export const DEMO_TIER_LB = "lb-demo-tier";
 
 /** Local (ephemeral) disk categories: instances with them cannot change type (`CategoryViolation`). */
 export const LOCAL_DISK_CATEGORIES: readonly string[] = ["ephemeral", "ephemeral_ssd", "local_ssd_pro", "local_hdd_pro"];
@@ -375,6 +423,12 @@ export function normalizeState(input: unknown): { ok: true; state: SimState } | 
   if (!Array.isArray(account.deniedActions) || !account.deniedActions.every((a) => typeof a === "string")) {
     return { ok: false, error: "state.account.deniedActions must be an array of action names" };
   }
+  const loadBalancers: SimLoadBalancer[] = [];
+  for (const [i, raw] of (s.loadBalancers ?? []).entries()) {
+    const problem = loadBalancerProblem(raw);
+    if (problem) return { ok: false, error: `state.loadBalancers[${i}]: ${problem}` };
+    loadBalancers.push(raw);
+  }
   return {
     ok: true,
     state: {
@@ -386,6 +440,26 @@ export function normalizeState(input: unknown): { ok: true; state: SimState } | 
       images: s.images ?? demoImages(),
       instances,
       clientTokens: s.clientTokens ?? {},
+      loadBalancers,
     },
   };
+}
+
+const PROTOCOLS: readonly string[] = ["http", "https", "tcp", "udp"];
+const isPort = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
+
+/** Why a load balancer of a user's state is malformed, or undefined. */
+function loadBalancerProblem(raw: unknown): string | undefined {
+  if (!raw || typeof raw !== "object") return "must be an object {loadBalancerId, regionId, listeners, backends}";
+  const lb = raw as Partial<SimLoadBalancer>;
+  if (typeof lb.loadBalancerId !== "string" || lb.loadBalancerId === "") return "loadBalancerId must be a string such as lb-demo-tier";
+  if (typeof lb.regionId !== "string") return "regionId must be a string";
+  if (!Array.isArray(lb.backends) || !lb.backends.every((b) => typeof b === "string")) return "backends must be an array of instance IDs";
+  if (!Array.isArray(lb.listeners)) return "listeners must be an array";
+  for (const l of lb.listeners) {
+    if (!l || typeof l !== "object" || !isPort(l.port) || !isPort(l.backendPort) || !PROTOCOLS.includes(l.protocol) || typeof l.healthCheck !== "boolean") {
+      return "each listener must be {port: 1-65535, protocol: http|https|tcp|udp, backendPort: 1-65535, healthCheck: boolean}";
+    }
+  }
+  return undefined;
 }

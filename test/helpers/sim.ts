@@ -17,6 +17,7 @@ export const FAST_TIMING: SimulatorTiming = {
   asyncApplySeconds: 0.3,
   tokenProcessingSeconds: 0,
   temporaryStartToleranceSeconds: 300,
+  healthyAfterSeconds: 0.3,
 };
 
 export const API_VERSION = "2014-05-26";
@@ -81,6 +82,34 @@ export async function ecsCall(client: OpenApi, action: string, query: Record<str
   });
   const req = new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) });
   return (await client.callApi(params, req, runtime)) as { statusCode: number; body: Record<string, unknown> };
+}
+
+/** The CLB API version the simulator also serves (`DescribeHealthStatus`). */
+export const SLB_API_VERSION = "2014-05-15";
+
+/** A pop-core RPC client (signature V1) for the simulator's CLB actions. */
+export function slbPopClient(sim: RunningSimulator): RPCClient {
+  return new RPCClient({
+    endpoint: sim.url,
+    apiVersion: SLB_API_VERSION,
+    accessKeyId: sim.accessKeyId,
+    accessKeySecret: sim.accessKeySecret,
+    opts: { timeout: 5000 },
+  } as RPCClient.Config);
+}
+
+/** Calls a CLB action through `@alicloud/openapi-core` (signature V3), as the SLB SDK's generated methods do. */
+export async function slbCall(sim: RunningSimulator, action: string, query: Record<string, unknown>): Promise<{ statusCode: number; body: Record<string, unknown> }> {
+  const client = new OpenApi(
+    new $OpenApiUtil.Config({
+      endpoint: sim.endpointHost, protocol: "http", regionId: sim.regionId, accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret, readTimeout: 5000,
+    }),
+  );
+  const params = new $OpenApiUtil.Params({
+    action, version: SLB_API_VERSION, protocol: "HTTPS", pathname: "/", method: "POST", authType: "AK", style: "RPC", reqBodyType: "formData", bodyType: "json",
+  });
+  const req = new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) });
+  return (await client.callApi(params, req, new $dara.RuntimeOptions({}))) as { statusCode: number; body: Record<string, unknown> };
 }
 
 /** Wire parameters of ModifyInstanceSpec → the ecs client's typed request. */

@@ -168,7 +168,7 @@ describe("ecs-sim: authentication and gateway", function () {
       await popClient(sim, sts).request("DescribeInstances", ONE);
       const r = await ecsClient(sim, sts).describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION }));
       assert.equal(r.statusCode, 200);
-      assert.equal(r.body!.totalCount, 10);
+      assert.equal(r.body!.totalCount, 20);
     });
 
     it("answers InvalidSecurityToken.Malformed (400) to a missing or wrong token", async () => {

@@ -91,7 +91,7 @@ describe("ecs-sim: the command line", function () {
     assert.match(started.output(), new RegExp(`ALIBABA_CLOUD_ACCESS_KEY_ID=${DEMO_CREDENTIALS.accessKeyId}`));
     assert.match(started.output(), new RegExp(`ALIBABA_CLOUD_ACCESS_KEY_SECRET=${DEMO_CREDENTIALS.accessKeySecret}`));
     const r = (await client(started.url).request("DescribeInstances", { RegionId: "cn-hangzhou" })) as { TotalCount: number };
-    assert.equal(r.TotalCount, 10);
+    assert.equal(r.TotalCount, 20);
   });
 
   it("prints export lines that, pasted into bash, are what the provider, the credentials chain and pop-core read", async () => {
@@ -144,7 +144,7 @@ describe("ecs-sim: the command line", function () {
       },
     }).toString();
     // THEN every client reaches the simulator with the printed keys, and the admin API takes the token
-    assert.deepEqual(JSON.parse(result), { provider: "ecs.g6.large", defaultChain: "ecs.c6.large", popCore: 10, admin: 200 });
+    assert.deepEqual(JSON.parse(result), { provider: "ecs.g6.large", defaultChain: "ecs.c6.large", popCore: 20, admin: 200 });
   });
 
   it("takes the admin token from ECS_SIM_ADMIN_TOKEN or --admin-token (the flag wins), and refuses a malformed one", async () => {

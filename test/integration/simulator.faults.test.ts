@@ -173,7 +173,8 @@ describe("ecs-sim: faults, admin API, persistence", function () {
       const got = await admin(sim, "GET", "/_sim/state");
       assert.equal(got.status, 200);
       const state = got.json as SimState;
-      assert.equal(state.instances.length, 10);
+      assert.equal(state.instances.length, 20);
+      assert.deepEqual(state.loadBalancers.map((l) => l.loadBalancerId), ["lb-demo-tier"]);
       // WHEN the account is put in arrears through PUT
       state.account.arrears = true;
       assert.deepEqual((await admin(sim, "PUT", "/_sim/state", state)).json, { ok: true });

@@ -29,7 +29,8 @@ describe("ecs-sim: actions and rules", function () {
       // WHEN listing page 2 with 4 per page
       const r = (await client.request("DescribeInstances", { RegionId: REGION, PageSize: 4, PageNumber: 2 })) as Body;
       // THEN the real shape: {Instances:{Instance:[…]}, TotalCount, PageNumber, PageSize, RequestId}
-      assert.equal(r.TotalCount, 10);
+      // (ten named instances, then the ten of the web tier behind lb-demo-tier)
+      assert.equal(r.TotalCount, 20);
       assert.equal(r.PageNumber, 2);
       assert.equal(r.PageSize, 4);
       assert.match(r.RequestId, /^[0-9A-F-]{36}$/);
@@ -39,8 +40,15 @@ describe("ecs-sim: actions and rules", function () {
       assert.deepEqual(
         Object.keys(byId).sort(),
         ["i-demo-api-01", "i-demo-batch-01", "i-demo-ddh-01", "i-demo-eip-01", "i-demo-localdisk-01", "i-demo-locked-01",
-          "i-demo-prepaid-01", "i-demo-web-01", "i-demo-worker-01", "i-demo-worker-02"],
+          "i-demo-prepaid-01", "i-demo-tier-01", "i-demo-tier-02", "i-demo-tier-03", "i-demo-tier-04", "i-demo-tier-05",
+          "i-demo-tier-06", "i-demo-tier-07", "i-demo-tier-08", "i-demo-tier-09", "i-demo-tier-10",
+          "i-demo-web-01", "i-demo-worker-01", "i-demo-worker-02"],
       );
+      assert.equal(byId["i-demo-tier-01"].Status, "Running");
+      assert.equal(byId["i-demo-tier-01"].InstanceChargeType, "PostPaid");
+      assert.deepEqual(byId["i-demo-tier-01"].VpcAttributes.PrivateIpAddress.IpAddress, ["192.168.10.11"]);
+      assert.deepEqual(byId["i-demo-tier-10"].PublicIpAddress.IpAddress, []);
+      assert.equal(byId["i-demo-tier-10"].EipAddress.AllocationId, "");
       assert.equal(byId[WEB].InstanceType, "ecs.g6.large");
       assert.equal(byId[WEB].Status, "Running");
       assert.equal(byId[WEB].InternetMaxBandwidthOut, 5);

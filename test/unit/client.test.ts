@@ -360,6 +360,7 @@ describe("client: pure helpers", () => {
       instanceType: "ecs.g5.large", internetMaxBandwidthOut: 5, internetMaxBandwidthIn: 50, instanceChargeType: "PostPaid",
       internetChargeType: "PayByTraffic", stoppedMode: "KeepCharging", eipAllocationId: "eip-2ze88m67qx5z****",
       dedicatedHostId: "dh-bp67acfmxazb4p****", operationLocks: ["security"], hasLocalDisks: false, tags: {},
+      publicIp: "42.112.**.**",
     });
   });
 
