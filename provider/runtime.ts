@@ -35,7 +35,8 @@ import {
   specInputs,
   type StackDefaults,
 } from "./context";
-import { apply, ApplyError, readWithRetry, createEcsClient, describePlan, plan, typeCatalogueFor, type EcsApi, type InstanceSnapshot } from "./engine";
+import { apply, ApplyError, readWithRetry, createEcsClient, describePlan, plan, typeCatalogueFor, type InstanceSnapshot } from "./engine";
+import type { EcsClient } from "./client";
 import { fleetAdapters } from "./fleet/adapter";
 import { guardTheProcess, shutdownSignal, trackApply } from "./lifecycle";
 import { markerIsStale, RESTORE_MARKER_KEY } from "./marker";
@@ -69,7 +70,7 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<v
   configureApiScheduling({ ...(limits ? { limits } : {}), enabled: process.env.PULUMI_ECS_SPEC_API_SCHEDULER !== "off" });
 }
 
-function clientFor(inputs: Record<string, unknown>, regionId: string, label = typeof inputs.instanceId === "string" ? inputs.instanceId : "pulumi-ecs-spec"): EcsApi {
+function clientFor(inputs: Record<string, unknown>, regionId: string, label = typeof inputs.instanceId === "string" ? inputs.instanceId : "pulumi-ecs-spec"): EcsClient {
   const profile = typeof inputs.credentialsProfile === "string" ? inputs.credentialsProfile : undefined;
   return createEcsClient({
     regionId,

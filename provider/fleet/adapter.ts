@@ -6,20 +6,20 @@
  * are configured once per provider process there).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { EcsApi } from "../client";
+import type { EcsClient } from "../client";
 import { ESTIMATE_KEYS, defined, isUnknown, type StackDefaults } from "../context";
 import { readWithRetry, type AppliedStep } from "../executor";
 import { guardTheProcess, shutdownSignal, trackApply } from "../lifecycle";
 import type { InstanceSnapshot } from "../model";
 import { describeRollout } from "./describe";
-import { healthFor, type HealthSetup } from "./health";
+import { healthFor, healthProblems, type HealthSetup } from "./health";
 import { parseFleetInputs, SPEC_KEYS, type FleetInputs } from "./options";
 import { planFleet, rollout, RolloutError, type MemberRecord, type MemberResult, type RolloutResult } from "./rollout";
 
 /** What the runtime gives the fleet's adapters. */
 export interface FleetRuntime {
   /** A client for the resource's inputs (endpoint, profile) in `regionId`; `label` prefixes budget-wait lines. */
-  readonly clientFor: (inputs: Record<string, unknown>, regionId: string, label: string) => EcsApi;
+  readonly clientFor: (inputs: Record<string, unknown>, regionId: string, label: string) => EcsClient;
   /** The stack's defaults (cooldown, estimates), read at `configure`. */
   readonly defaults: () => StackDefaults;
 }
@@ -125,16 +125,18 @@ function outputsOf(inputs: Record<string, unknown>, r: RolloutResult, startedAt:
 
 /** The fleet's adapters, over the runtime's client factory and defaults. */
 export function fleetAdapters(rt: FleetRuntime) {
-  type Ready = { fleet: FleetInputs; api: EcsApi; health: HealthSetup; estimates: ReturnType<typeof estimatesOf> };
+  type Ready = { fleet: FleetInputs; api: EcsClient; health: HealthSetup; estimates: ReturnType<typeof estimatesOf> };
   const prepare = (inputs: Record<string, unknown>, label: string): { ok: true; value: Ready } | { ok: false; failures: { property: string; reason: string }[] } => {
     const parsed = parseFleetInputs(withDefaults(inputs, rt.defaults()));
     const failures = [...(parsed.ok ? [] : parsed.failures), ...estimateFailures(inputs.estimates)];
     if (!parsed.ok || failures.length > 0) return { ok: false, failures };
     const api = rt.clientFor(inputs, parsed.value.regionId, label);
-    const health = healthFor(parsed.value.rollout.healthCheck, api, inputs, parsed.value.regionId);
-    if (!health.ok) return { ok: false, failures: health.failures };
-    return { ok: true, value: { fleet: parsed.value, api, health: health.value, estimates: estimatesOf(inputs, rt.defaults()) } };
+    const health = healthFor(parsed.value.healthCheck, api);
+    return { ok: true, value: { fleet: parsed.value, api, health, estimates: estimatesOf(inputs, rt.defaults()) } };
   };
+  // Without an estimate: a restarted instance is judged serving after healthyThreshold observations.
+  const healthSecondsOf = (r: Ready) =>
+    r.estimates.healthSeconds ?? (r.fleet.healthCheck ? r.fleet.healthCheck.intervalSeconds * r.fleet.healthCheck.healthyThreshold : 0);
   const planOf = (r: Ready, records: Map<string, MemberRecord>) =>
     planFleet(
       {
@@ -142,8 +144,7 @@ export function fleetAdapters(rt: FleetRuntime) {
         members: r.fleet.members,
         rules: r.fleet.rules,
         health: r.health.health,
-        addressOf: r.health.addressOf,
-        estimates: { ...r.estimates.single, healthSeconds: r.estimates.healthSeconds ?? r.health.healthSeconds },
+        estimates: { ...r.estimates.single, healthSeconds: healthSecondsOf(r) },
         records,
       },
       new Date(),
@@ -159,10 +160,12 @@ export function fleetAdapters(rt: FleetRuntime) {
     }
     const ready = prepare(news, "fleet");
     if (!ready.ok) return { failures: ready.failures };
-    const { plan } = await planOf(ready.value, new Map());
+    const { plan, snapshots } = await planOf(ready.value, new Map());
     if (plan.kind === "refused") {
       return { failures: plan.refusals.map((r) => ({ property: `instances[${r.index}]${r.refusal.field && r.refusal.field !== "instanceId" ? `.${r.refusal.field}` : ""}`, reason: `${r.instanceId}: ${r.refusal.message}` })) };
     }
+    const unjudged = await healthProblems(ready.value.health, ready.value.api, [...snapshots.values()]);
+    if (unjudged.length > 0) return { failures: unjudged };
     return { inputs: { ...news, plan: [`live ${new Date().toISOString().slice(0, 19)}Z, health: ${ready.value.health.health.description}`, ...describeRollout(plan)] } };
   }
 
@@ -190,8 +193,8 @@ export function fleetAdapters(rt: FleetRuntime) {
           members: r.fleet.members,
           rules: r.fleet.rules,
           health: r.health.health,
-          addressOf: r.health.addressOf,
-          estimates: { ...r.estimates.single, healthSeconds: r.estimates.healthSeconds ?? r.health.healthSeconds },
+          estimates: { ...r.estimates.single, healthSeconds: healthSecondsOf(r) },
+          healthProblems: (snaps) => healthProblems(r.health, r.api, snaps),
           timing: r.estimates.single,
           records: recordsOf(olds),
           onProgress: (line) => console.log(`[fleet] ${line}`),

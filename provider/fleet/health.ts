@@ -1,28 +1,51 @@
 /**
- * The fleet's `rollout.healthCheck` turned into a {@link FleetHealth}: without one, an instance
- * serves when it is Running.
+ * The fleet's `rollout.healthCheck` turned into a {@link FleetHealth} through the health module
+ * (parsing, monitor, preview-time target check); without one, an instance serves when Running.
  */
-import type { EcsApi } from "../client";
+import type { EcsClient } from "../client";
+import { HEALTH_DEFAULTS, healthMonitorFor, healthTargetProblems, type InputProblem, type ParsedHealthCheck } from "../health";
 import type { InstanceSnapshot } from "../model";
 import { statusHealth, type FleetHealth, type InstanceAddress } from "./health-port";
 
-/** A ready health check, how to address an instance for it, and how long a restarted instance typically takes to pass it. */
+const HEALTH_CHECK_PATH = "rollout.healthCheck";
+
+/** A ready health check and its timing. */
 export interface HealthSetup {
   readonly health: FleetHealth;
-  readonly addressOf: (s: InstanceSnapshot) => InstanceAddress;
-  /** Estimate, seconds: from Running to serving. */
-  readonly healthSeconds: number;
+  /** The parsed check (absent: the status check). */
+  readonly parsed?: ParsedHealthCheck;
+  /** Seconds an instance must keep serving before it frees its slot. */
+  readonly warmupSeconds: number;
+  /** Seconds a restarted instance may take to serve before it counts as failed. */
+  readonly timeoutSeconds: number;
 }
 
-/** The health check of a fleet, or failures naming `rollout.healthCheck…`. */
-export function healthFor(
-  raw: unknown,
-  api: EcsApi,
-  _inputs: Record<string, unknown>,
-  _regionId: string,
-): { ok: true; value: HealthSetup } | { ok: false; failures: { property: string; reason: string }[] } {
-  if (raw === undefined || raw === null) {
-    return { ok: true, value: { health: statusHealth(api), addressOf: (s) => ({ instanceId: s.instanceId }), healthSeconds: 0 } };
-  }
-  return { ok: false, failures: [{ property: "rollout.healthCheck", reason: "rollout.healthCheck is not supported yet: remove it (an instance then serves when Running)" }] };
+/** How an instance is reached by a check: its ID and addresses from `DescribeInstances`. */
+export function addressOf(s: InstanceSnapshot): InstanceAddress {
+  return { instanceId: s.instanceId, ...(s.privateIp ? { privateIp: s.privateIp } : {}), ...(s.publicIp ? { publicIp: s.publicIp } : {}) };
+}
+
+/** The health check of a fleet (parsed by `parseFleetInputs`), over the client. */
+export function healthFor(parsed: ParsedHealthCheck | undefined, api: EcsClient): HealthSetup {
+  if (parsed === undefined) return { health: statusHealth(api), warmupSeconds: 0, timeoutSeconds: HEALTH_DEFAULTS.timeoutSeconds };
+  const c = parsed.check;
+  const description =
+    c.type === "clb"
+      ? `CLB ${c.loadBalancerId}${c.listenerPort !== undefined ? ` listener ${c.listenerPort}` : ""} backend health`
+      : `GET ${c.url} answering ${c.expectedStatus ?? 200}`;
+  const monitor = healthMonitorFor(parsed, api);
+  return {
+    health: { description, timing: parsed, observe: (instances) => monitor.observe(instances) },
+    parsed,
+    warmupSeconds: parsed.warmupSeconds,
+    timeoutSeconds: parsed.timeoutSeconds,
+  };
+}
+
+/**
+ * Before anything is touched: instances the check can never judge (not a backend of the load
+ * balancer, no health check on its listener, no address for the URL) fail the preview.
+ */
+export async function healthProblems(setup: HealthSetup, api: EcsClient, snapshots: readonly InstanceSnapshot[]): Promise<InputProblem[]> {
+  return setup.parsed ? healthTargetProblems(setup.parsed, api, snapshots.map(addressOf), HEALTH_CHECK_PATH) : [];
 }

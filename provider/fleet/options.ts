@@ -4,11 +4,9 @@
  * schema, so every rule and message is the same. Pure; failures are data naming the property.
  */
 import { z } from "zod";
+import { HEALTH_DEFAULTS, parseHealthCheck, type ParsedHealthCheck } from "../health";
 import { parseDesiredSpec, type DesiredSpec, type SpecFailure } from "../schema";
 import { resolveMaxUnavailable, type RolloutRules } from "./plan";
-
-/** Default seconds a restarted instance may take to serve before it counts as failed. */
-export const DEFAULT_HEALTH_TIMEOUT_SECONDS = 600;
 
 const seconds = (field: string, max = 86400) =>
   z
@@ -36,17 +34,16 @@ export const RolloutSchema = z
         )
         .strict()
         .default({ size: 0, bakeSeconds: 0 }),
+      // Validated by the health module (parseHealthCheck), with its own messages.
       healthCheck: z.unknown().optional(),
-      warmupSeconds: seconds("rollout.warmupSeconds").default(0),
-      healthTimeoutSeconds: seconds("rollout.healthTimeoutSeconds").positive({ error: "rollout.healthTimeoutSeconds must be more than 0" }).default(DEFAULT_HEALTH_TIMEOUT_SECONDS),
       maxFailures: z.number({ error: "rollout.maxFailures must be a whole number, 0 or more" }).int({ error: "rollout.maxFailures must be a whole number" }).min(0, { error: "rollout.maxFailures must be 0 or more" }).default(0),
       rollbackOnFailure: z.boolean({ error: "rollout.rollbackOnFailure must be true or false" }).default(false),
     },
-    { error: "rollout must be an object {maxUnavailable, canary, healthCheck, warmupSeconds, maxFailures, rollbackOnFailure}" },
+    { error: "rollout must be an object {maxUnavailable, canary, healthCheck, maxFailures, rollbackOnFailure}" },
   )
   .strict();
 
-/** The rollout input after validation: the rules plus the raw health check (parsed by the health module). */
+/** The rollout input after validation (the health check still raw). */
 export type RolloutInput = z.output<typeof RolloutSchema>;
 
 /** Spec fields an instance may override, and the shared spec may set. */
@@ -68,6 +65,8 @@ export interface FleetInputs {
   readonly members: readonly DesiredSpec[];
   readonly rollout: RolloutInput;
   readonly rules: RolloutRules;
+  /** The parsed `rollout.healthCheck` (absent: an instance serves when Running). */
+  readonly healthCheck?: ParsedHealthCheck;
 }
 
 function issuesOf(error: z.ZodError, prefix: string): SpecFailure[] {
@@ -104,6 +103,9 @@ export function parseFleetInputs(inputs: Record<string, unknown>): { ok: true; v
   const failures: SpecFailure[] = [];
   const rollout = RolloutSchema.safeParse(inputs.rollout ?? {});
   if (!rollout.success) failures.push(...issuesOf(rollout.error, "rollout"));
+  const rawCheck = rollout.success ? rollout.data.healthCheck : undefined;
+  const check = rawCheck === undefined || rawCheck === null ? undefined : parseHealthCheck(rawCheck, "rollout.healthCheck");
+  if (check && !check.ok) failures.push(...check.problems);
   const instances = inputs.instances;
   if (!Array.isArray(instances) || instances.length === 0) {
     failures.push({ property: "instances", reason: "instances must be a non-empty list of instance IDs (i-…) or {instanceId, ...overrides}" });
@@ -145,9 +147,10 @@ export function parseFleetInputs(inputs: Record<string, unknown>): { ok: true; v
         canary: r.canary,
         maxFailures: r.maxFailures,
         rollbackOnFailure: r.rollbackOnFailure,
-        warmupSeconds: r.warmupSeconds,
-        healthTimeoutSeconds: r.healthTimeoutSeconds,
+        warmupSeconds: check?.ok ? check.value.warmupSeconds : 0,
+        healthTimeoutSeconds: check?.ok ? check.value.timeoutSeconds : HEALTH_DEFAULTS.timeoutSeconds,
       },
+      ...(check?.ok ? { healthCheck: check.value } : {}),
     },
   };
 }

@@ -17,7 +17,9 @@ import type { InstanceSnapshot } from "../model";
 import type { Estimates, Refusal } from "../plan";
 import type { DesiredSpec } from "../schema";
 import { describeRollout } from "./describe";
-import { waitServing, type FleetHealth, type HealthObservation, type InstanceAddress } from "./health-port";
+import { waitUntilServing, type WaitResult } from "../health";
+import { addressOf as defaultAddressOf } from "./health";
+import type { FleetHealth, HealthObservation, InstanceAddress } from "./health-port";
 import { planRollout, type FleetPlan, type MemberInput, type MemberKind, type MemberRefusal, type RolloutRules } from "./plan";
 
 /** What an earlier rollout recorded about an instance (from the fleet's outputs). */
@@ -34,19 +36,24 @@ export interface RolloutOptions {
   readonly rules: RolloutRules;
   /** The health check; without one, `statusHealth`. */
   readonly health: FleetHealth;
-  /** Addresses for the health check (IPs), by instance; default the ID alone. */
+  /** Addresses for the health check, by instance; default the ID and the IPs `DescribeInstances` shows. */
   readonly addressOf?: (s: InstanceSnapshot) => InstanceAddress;
   /** Stop/start/modify estimates, and how long an instance takes to serve after Running, seconds. */
   readonly estimates?: Partial<Estimates> & { readonly healthSeconds?: number };
   /** The executor's timing (poll intervals…), as for one instance. */
   readonly timing?: Partial<ApplyTiming>;
+  /**
+   * Instances the health check could never judge (not behind the load balancer…), found before
+   * anything is touched: any one refuses the rollout.
+   */
+  readonly healthProblems?: (snapshots: readonly InstanceSnapshot[]) => Promise<readonly { property: string; reason: string }[]>;
   /** What the last rollout recorded, by instance ID. */
   readonly records?: ReadonlyMap<string, MemberRecord>;
   /** Progress lines (per wave, per instance). */
   readonly onProgress?: (line: string) => void;
   readonly signal?: AbortSignal;
   readonly clock?: Clock;
-  /** Between two health observations while waiting, ms. Default 1000. */
+  /** Between two observations of the fleet while instances wait for a slot, ms. Default the health check's interval. */
   readonly healthPollMs?: number;
 }
 
@@ -155,7 +162,7 @@ export async function planFleet(o: Pick<RolloutOptions, "api" | "members" | "rul
   });
   if (missing.length > 0) return { plan: { kind: "refused", refusals: missing }, snapshots: new Map() };
   const snaps = reads as InstanceSnapshot[];
-  const addressOf = o.addressOf ?? ((s: InstanceSnapshot) => ({ instanceId: s.instanceId }));
+  const addressOf = o.addressOf ?? defaultAddressOf;
   const seen = await o.health.observe(snaps.map(addressOf));
   const retryRead = <T>(_action: string, read: () => Promise<T>): Promise<T> => readWithRetry(read);
   const inputs: MemberInput[] = await Promise.all(
@@ -193,13 +200,33 @@ export async function planFleet(o: Pick<RolloutOptions, "api" | "members" | "rul
 export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
   const clock = o.clock ?? realClock;
   const say = (line: string) => o.onProgress?.(line);
-  const pollMs = o.healthPollMs ?? 1000;
-  const addressOf = o.addressOf ?? ((s: InstanceSnapshot) => ({ instanceId: s.instanceId }));
+  const pollMs = o.healthPollMs ?? o.health.timing.intervalSeconds * 1000;
+  const addressOf = o.addressOf ?? defaultAddressOf;
+  /** One observation of many instances; a check that cannot answer now (a busy load balancer) sees nobody serving. */
+  const observe = async (instances: readonly InstanceAddress[]): Promise<Map<string, HealthObservation>> => {
+    try {
+      return await o.health.observe(instances);
+    } catch (e) {
+      o.signal?.throwIfAborted();
+      say(`health check could not answer (${e instanceof Error ? e.message : String(e)}); counting the instances asked as not serving until it does`);
+      return new Map(instances.map((i) => [i.instanceId, "noSignal"] as const));
+    }
+  };
+  const waitServing = (instance: InstanceAddress): Promise<WaitResult> =>
+    waitUntilServing(o.health, instance, {
+      timing: { ...o.health.timing, warmupSeconds: rules.warmupSeconds, timeoutSeconds: rules.healthTimeoutSeconds },
+      clock,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
   const { healthSeconds: _health, ...singleEstimates } = o.estimates ?? {};
   const applyTiming: Partial<ApplyTiming> = { ...o.timing, ...singleEstimates };
   const { plan: fleetPlan, snapshots } = await planFleet(o, new Date(clock.now()));
   if (fleetPlan.kind === "refused") {
     throw new RolloutError(`rollout refused, nothing was changed:\n${describeRollout(fleetPlan).join("\n")}`, undefined, fleetPlan.refusals);
+  }
+  const unjudged = (await o.healthProblems?.([...snapshots.values()])) ?? [];
+  if (unjudged.length > 0) {
+    throw new RolloutError(`rollout refused, nothing was changed:\n${unjudged.map((p) => `${p.property}: ${p.reason}`).join("\n")}`);
   }
   for (const line of describeRollout(fleetPlan)) say(line);
   const K = fleetPlan.maxUnavailable;
@@ -258,7 +285,7 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
       const eligible = waiting.filter((w) => canaryPassed || canary.has(w.m.desired.instanceId)).sort((a, b) => a.m.order - b.m.order);
       if (eligible.length > 0) {
         const others = members.filter((m) => !m.holder);
-        const seen = await o.health.observe(others.map((m) => addressOf(m.after ?? m.before!)));
+        const seen = await observe(others.map((m) => addressOf(m.after ?? m.before!)));
         const notServingOthers = new Set(others.filter((m) => seen.get(m.desired.instanceId) !== "serving").map((m) => m.desired.instanceId));
         let down = members.filter((m) => m.holder).length + notServingOthers.size;
         mostDownCounted = Math.max(mostDownCounted, down);
@@ -314,13 +341,7 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
     (async () => {
       const id = m.desired.instanceId;
       say(`[${id}] running again; waiting for ${o.health.description}`);
-      const r = await waitServing(o.health, addressOf(m.after ?? m.before!), {
-        clock,
-        timeoutMs: rules.healthTimeoutSeconds * 1000,
-        warmupSeconds: rules.warmupSeconds,
-        pollMs,
-        ...(o.signal ? { signal: o.signal } : {}),
-      });
+      const r = await waitServing(addressOf(m.after ?? m.before!));
       if (r.ok) {
         say(`[${id}] serving${rules.warmupSeconds > 0 ? ` and warmed up (${rules.warmupSeconds} s)` : ""}; slot freed`);
         release(m);
@@ -358,13 +379,7 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
       m.after = r.after;
       m.lastChangeAt = r.lastChangeAt ?? m.lastChangeAt;
       m.outcome = "rolledBack";
-      const again = await waitServing(o.health, addressOf(r.after), {
-        clock,
-        timeoutMs: rules.healthTimeoutSeconds * 1000,
-        warmupSeconds: rules.warmupSeconds,
-        pollMs,
-        ...(o.signal ? { signal: o.signal } : {}),
-      });
+      const again = await waitServing(addressOf(r.after));
       say(`[${id}] rolled back to ${previous}: ${again.ok ? "serving again" : `still not serving (${again.reason})`}`);
       if (!again.ok) m.error = `${m.error ?? ""}; after the rollback to ${previous}: ${again.reason}`;
     } catch (e) {
@@ -465,7 +480,7 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
         say(`canary ${[...canary].join(", ")} serving; baking ${rules.canary.bakeSeconds} s before the rest`);
         await clock.sleep(rules.canary.bakeSeconds * 1000, o.signal);
       }
-      const seen = await o.health.observe(canaryMembers.map((m) => addressOf(m.after ?? m.before!)));
+      const seen = await observe(canaryMembers.map((m) => addressOf(m.after ?? m.before!)));
       for (const m of canaryMembers) {
         if (m.outcome === "changed" || m.outcome === undefined) {
           const h: HealthObservation = seen.get(m.desired.instanceId) ?? "noSignal";

@@ -1,18 +1,19 @@
 /**
  * The rollout executor against the simulator, through the real client, with compressed time
- * (cooldown 2 s, stop/start 0.3 s). The health check here is the status one (serving = Running),
- * or a scripted one where a test needs an instance that never serves.
+ * (cooldown 2 s, stop/start 0.3 s, a backend healthy 0.3 s after Running): the demo tier of 10
+ * behind `lb-demo-tier`, judged by the CLB check; the simulator's sampler counts backends not serving.
  */
 import assert from "node:assert/strict";
-import { startSimulator, makeInstance, demoState, type RunningSimulator } from "../../simulator/index";
-import { createEcsClient, type EcsApi } from "../../provider/client";
-import { statusHealth, type FleetHealth } from "../../provider/fleet/health-port";
+import { DEMO_TIER, DEMO_TIER_LB, startSimulator, type RunningSimulator } from "../../simulator/index";
+import { createEcsClient, type EcsClient } from "../../provider/client";
+import { parseHealthCheck } from "../../provider/health";
+import { healthFor } from "../../provider/fleet/health";
 import type { RolloutRules } from "../../provider/fleet/plan";
 import { rollout, RolloutError, type RolloutOptions } from "../../provider/fleet/rollout";
 import { parseDesiredSpec } from "../../provider/schema";
 import { changeCalls } from "../helpers/sim";
 
-const SIM_TIMING = { cooldownSeconds: 2, stopSeconds: 0.3, startSeconds: 0.3, tokenProcessingSeconds: 0 };
+const SIM_TIMING = { cooldownSeconds: 2, stopSeconds: 0.3, startSeconds: 0.3, tokenProcessingSeconds: 0, healthyAfterSeconds: 0.3 };
 const ENGINE_TIMING = {
   stopSeconds: 0.3,
   startSeconds: 0.3,
@@ -25,8 +26,13 @@ const ENGINE_TIMING = {
   lostAnswerGraceSeconds: 1,
   straySettleSeconds: 1,
 };
-const IDS = Array.from({ length: 6 }, (_, i) => `i-fleet-${String(i + 1).padStart(2, "0")}`);
+const IDS = [...DEMO_TIER];
 const RULES: RolloutRules = { maxUnavailable: 2, canary: { size: 1, bakeSeconds: 0.3 }, maxFailures: 0, rollbackOnFailure: false, warmupSeconds: 0.2, healthTimeoutSeconds: 3 };
+function check() {
+  const c = parseHealthCheck({ clb: { loadBalancerId: DEMO_TIER_LB }, intervalSeconds: 0.1, healthyThreshold: 2 }, "healthCheck");
+  if (!c.ok) throw new Error(JSON.stringify(c.problems));
+  return c.value;
+}
 
 function members(want: Record<string, unknown> = { instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 }) {
   return IDS.map((instanceId) => {
@@ -36,43 +42,20 @@ function members(want: Record<string, unknown> = { instanceType: "ecs.g6.xlarge"
   });
 }
 
-/** Samples every 10 ms how many of the fleet are not Running: the most at once. */
-function sampleDown(sim: RunningSimulator): () => number {
-  let most = 0;
-  const t = setInterval(() => {
-    const down = sim.getState().instances.filter((i) => IDS.includes(i.instanceId) && i.status !== "Running").length;
-    most = Math.max(most, down);
-  }, 10);
-  return () => {
-    clearInterval(t);
-    return most;
-  };
-}
-
-/** The status check, except that `sick` instances never serve. */
-function healthWithSick(api: EcsApi, sick: readonly string[]): FleetHealth {
-  const base = statusHealth(api);
-  return {
-    description: "test check",
-    async observe(instances) {
-      const seen = await base.observe(instances);
-      for (const id of sick) if (seen.has(id)) seen.set(id, "notServing");
-      return seen;
-    },
-  };
-}
+/** The most backends of the tier's load balancer not serving at once, by the simulator's sampler. */
+const mostNotServing = (sim: RunningSimulator) => sim.availability().loadBalancers[DEMO_TIER_LB]!.maxNotServing;
 
 describe("fleet rollout against the simulator", function () {
   this.timeout(60_000);
   let sim: RunningSimulator;
-  let api: EcsApi;
+  let api: EcsClient;
   let lines: string[];
   const run = (o: Partial<RolloutOptions> = {}) =>
     rollout({
       api,
       members: members(),
       rules: RULES,
-      health: statusHealth(api),
+      health: healthFor(check(), api).health,
       timing: ENGINE_TIMING,
       estimates: { stopSeconds: 0.3, startSeconds: 0.3, modifySeconds: 0.02, healthSeconds: 0 },
       healthPollMs: 50,
@@ -82,9 +65,7 @@ describe("fleet rollout against the simulator", function () {
 
   beforeEach(async () => {
     lines = [];
-    const state = demoState();
-    state.instances.push(...IDS.map((id) => makeInstance(id, { instanceType: "ecs.g6.large", internetMaxBandwidthOut: 5 })));
-    sim = await startSimulator({ port: 0, timing: SIM_TIMING, quiet: true, state });
+    sim = await startSimulator({ port: 0, timing: SIM_TIMING, quiet: true, availabilitySampleMs: 10 });
     api = createEcsClient({
       regionId: sim.regionId,
       endpoint: sim.url,
@@ -96,13 +77,14 @@ describe("fleet rollout against the simulator", function () {
     await sim?.close();
   });
 
-  it("changes 6 instances with at most 2 down at any sampled moment, canary first, each stopped once", async function () {
-    // GIVEN 6 running ecs.g6.large (out 5), maxUnavailable 2, canary 1
-    const mostDown = sampleDown(sim);
-    // WHEN rolled to ecs.g6.xlarge, out 20
+  it("changes 10 instances with at most 2 not serving at any sampled moment, canary first, each stopped once", async function () {
+    // GIVEN the tier: 10 running ecs.g6.large (out 0) behind lb-demo-tier, maxUnavailable 2, canary 1
+    // WHEN rolled to ecs.g6.xlarge, out 20, judged by the CLB backend health
+    sim.resetAvailability();
     const r = await run();
-    // THEN never more than 2 were down
-    assert.ok(mostDown() <= 2, `most down ${mostDown()}`);
+    // THEN never more than 2 backends were not serving at a sampled moment
+    assert.ok(mostNotServing(sim) <= 2, `most not serving ${mostNotServing(sim)}`);
+    assert.ok(mostNotServing(sim) >= 1, "the sampler saw the rollout");
     // AND every instance has its spec, each with one stop, type, start, then its bandwidth
     for (const id of IDS) {
       const i = sim.getState().instances.find((x) => x.instanceId === id)!;
@@ -132,14 +114,15 @@ describe("fleet rollout against the simulator", function () {
     // GIVEN the canary never serves, maxFailures 0, rollback on failure
     const rules = { ...RULES, rollbackOnFailure: true, healthTimeoutSeconds: 1 };
     // WHEN rolled out
-    const e = await run({ rules, health: healthWithSick(api, [IDS[0]!]) }).then(
+    sim.setHealthFault({ instanceId: IDS[0]!, health: "neverHealthy" });
+    const e = await run({ rules }).then(
       () => assert.fail("the rollout should fail"),
       (x: unknown) => x as RolloutError,
     );
     // THEN it fails naming the canary, rolled back, and the others untouched
     assert.ok(e instanceof RolloutError, String(e));
     assert.match(e.message, /rollout stopped: 1 failure\(s\) > maxFailures 0/);
-    assert.deepEqual(e.result!.members.map((m) => m.outcome), ["rolledBack", "untouched", "untouched", "untouched", "untouched", "untouched"]);
+    assert.deepEqual(e.result!.members.map((m) => m.outcome), ["rolledBack", ...IDS.slice(1).map(() => "untouched")]);
     // AND the canary was stopped twice: for the change and for the rollback, after its cooldown
     assert.deepEqual(changeCalls(sim.calls(), IDS[0]!), [
       "StopInstance(StoppedMode=KeepCharging)",
@@ -160,7 +143,7 @@ describe("fleet rollout against the simulator", function () {
   it("continues an interrupted rollout from the live fleet: done instances skipped, within maxUnavailable", async function () {
     // GIVEN a rollout interrupted once the third instance is stopped
     const ac = new AbortController();
-    const mostDown = sampleDown(sim);
+    sim.resetAvailability();
     const watcher = setInterval(() => {
       if (sim.calls().filter((c) => c.action === "StopInstance").length >= 3) ac.abort(new Error("interrupted by test"));
     }, 5);
@@ -171,7 +154,7 @@ describe("fleet rollout against the simulator", function () {
     // WHEN rolled out again
     const second = await run({ members: members({ instanceType: "ecs.g6.xlarge" }) });
     // THEN every instance has its type and runs, never more than 2 down
-    assert.ok(mostDown() <= 2, `most down ${mostDown()}`);
+    assert.ok(mostNotServing(sim) <= 2, `most not serving ${mostNotServing(sim)}`);
     for (const id of IDS) {
       const i = sim.getState().instances.find((x) => x.instanceId === id)!;
       assert.deepEqual([i.status, i.instanceType], ["Running", "ecs.g6.xlarge"], id);
