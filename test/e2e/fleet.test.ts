@@ -1,17 +1,20 @@
 /**
  * InstanceSpecFleet through the real pulumi CLI and the simulator, compressed time (cooldown 3 s,
- * stop/start 0.5 s): the preview shows the waves, `up` keeps at most maxUnavailable instances not
- * serving, a canary that never serves stops the rollout (and is rolled back), a SIGKILLed rollout
- * is finished by the next `up` within the same bound.
+ * stop/start 0.5 s, a backend healthy 1 s after Running): the demo tier of 10 behind
+ * `lb-demo-tier`, judged by the CLB check. The preview shows the waves; `up` keeps at most
+ * maxUnavailable backends not serving (the simulator's sampler counts them); a canary that never
+ * serves stops the rollout (and is rolled back); a SIGKILLed rollout is finished by the next `up`
+ * within the same bound.
  */
 import * as assert from "node:assert/strict";
 import { findResource, PulumiProject, startInBackground, waitForExit } from "../harness/pulumi";
 import { changeCalls, simEnv } from "../helpers/sim";
-import { demoState, makeInstance, startSimulator, type RunningSimulator } from "../../simulator/index";
+import { DEMO_TIER, DEMO_TIER_LB, startSimulator, type RunningSimulator } from "../../simulator/index";
 
 const TYPE = "pulumi-nodejs:dynamic/ecs-spec:InstanceSpecFleet";
-const TIMING = { cooldownSeconds: 3, stopSeconds: 0.5, startSeconds: 0.5 };
-const IDS = Array.from({ length: 10 }, (_, i) => `i-demo-tier-${String(i + 1).padStart(2, "0")}`);
+const TIMING = { cooldownSeconds: 3, stopSeconds: 0.5, startSeconds: 0.5, healthyAfterSeconds: 1 };
+const IDS = [...DEMO_TIER];
+const CLB_CHECK = { clb: { loadBalancerId: DEMO_TIER_LB }, intervalSeconds: 0.2, healthyThreshold: 1, warmupSeconds: 0.5, timeoutSeconds: 5 };
 
 interface State {
   instanceId: string;
@@ -27,25 +30,15 @@ function programOf(rollout: Record<string, unknown>, extra: Record<string, unkno
     instanceType: "ecs.g6.xlarge",
     internetMaxBandwidthOut: 20,
     cooldownSeconds: TIMING.cooldownSeconds,
-    estimates: { stopSeconds: TIMING.stopSeconds, startSeconds: TIMING.startSeconds, healthSeconds: 0 },
-    rollout,
+    estimates: { stopSeconds: TIMING.stopSeconds, startSeconds: TIMING.startSeconds, healthSeconds: TIMING.healthyAfterSeconds },
+    rollout: { healthCheck: CLB_CHECK, ...rollout },
     ...extra,
   };
   return `const { InstanceSpecFleet } = require("pulumi-ecs-spec");\nconst f = new InstanceSpecFleet("tier", ${JSON.stringify(args)});\nexports.states = f.instanceStates;\n`;
 }
 
-/** Samples every 20 ms how many of the tier are not Running: the most at once. */
-function sampleDown(sim: RunningSimulator): () => number {
-  let most = 0;
-  const t = setInterval(() => {
-    const down = sim.getState().instances.filter((i) => IDS.includes(i.instanceId) && i.status !== "Running").length;
-    most = Math.max(most, down);
-  }, 20);
-  return () => {
-    clearInterval(t);
-    return most;
-  };
-}
+/** The most backends of the tier not serving at once since the last reset, by the simulator's sampler. */
+const mostNotServing = (sim: RunningSimulator) => sim.availability().loadBalancers[DEMO_TIER_LB]!.maxNotServing;
 
 describe("InstanceSpecFleet through the real pulumi CLI and the simulator", function () {
   this.timeout(180_000);
@@ -53,9 +46,7 @@ describe("InstanceSpecFleet through the real pulumi CLI and the simulator", func
   let project: PulumiProject | undefined;
 
   beforeEach(async function () {
-    const state = demoState();
-    if (!state.instances.some((i) => i.instanceId === IDS[0])) state.instances.push(...IDS.map((id) => makeInstance(id)));
-    sim = await startSimulator({ port: 0, timing: TIMING, quiet: true, state });
+    sim = await startSimulator({ port: 0, timing: TIMING, quiet: true, availabilitySampleMs: 10 });
   });
   afterEach(async function () {
     project?.remove();
@@ -76,8 +67,9 @@ describe("InstanceSpecFleet through the real pulumi CLI and the simulator", func
     return (r?.outputs?.instanceStates ?? []) as State[];
   }
 
-  it("previews the waves, then rolls 10 instances with never more than 2 down, canary first", async function () {
-    // GIVEN 10 running ecs.g6.large, out 5; a fleet wanting ecs.g6.xlarge, out 20, maxUnavailable 2, canary 1
+  it("previews the waves, then rolls 10 instances with never more than 2 not serving, canary first", async function () {
+    // GIVEN the tier: 10 running ecs.g6.large, out 0, behind lb-demo-tier; a fleet wanting ecs.g6.xlarge, out 20,
+    // maxUnavailable 2, canary 1, judged by the CLB backend health
     await newProject(programOf({ maxUnavailable: 2, canary: { size: 1, bakeSeconds: 1 } }));
     // WHEN previewed
     const preview = await project!.preview();
@@ -87,11 +79,13 @@ describe("InstanceSpecFleet through the real pulumi CLI and the simulator", func
     assert.match(preview.stdout, /wave 6 at [^\n]*: i-demo-tier-10/);
     assert.match(preview.stdout, /most not serving at once 2 \(maxUnavailable 2\), total ~/);
     assert.deepEqual(IDS.flatMap((id) => changeCalls(sim.calls(), id)), [], "a preview changes nothing");
+    assert.match(preview.stdout, /health: CLB lb-demo-tier backend health/);
     // WHEN applied
-    const mostDown = sampleDown(sim);
+    sim.resetAvailability();
     const up = await project!.up();
-    // THEN never more than 2 were down at a sampled moment
-    assert.ok(mostDown() <= 2, `most down at once: ${mostDown()}`);
+    // THEN never more than 2 backends were not serving at a sampled moment
+    assert.ok(mostNotServing(sim) <= 2, `most not serving at once: ${mostNotServing(sim)}`);
+    assert.equal(mostNotServing(sim), 2, "the rollout used both slots");
     // AND every instance has its spec, stopped once
     for (const id of IDS) {
       const i = sim.getState().instances.find((x) => x.instanceId === id)!;
@@ -124,10 +118,32 @@ describe("InstanceSpecFleet through the real pulumi CLI and the simulator", func
     assert.deepEqual(sim.calls().filter((c) => ["StopInstance", "ModifyInstanceSpec", "StartInstance", "TagResources"].includes(c.action)), []);
   });
 
+  it("stops after a canary that never serves: the others untouched, the canary rolled back to its old type", async function () {
+    // GIVEN the canary (i-demo-tier-01) never turns healthy behind the load balancer
+    sim.setHealthFault({ instanceId: IDS[0]!, health: "neverHealthy" });
+    await newProject(programOf({ maxUnavailable: 2, canary: { size: 1, bakeSeconds: 1 }, rollbackOnFailure: true, healthCheck: { ...CLB_CHECK, timeoutSeconds: 2 } }));
+    // WHEN applied
+    const up = await project!.up([], { allowFailure: true });
+    // THEN the up fails, saying the rollout stopped after the canary and that it was rolled back
+    assert.notEqual(up.code, 0);
+    const out = up.stdout + up.stderr;
+    assert.match(out, /rollout stopped: 1 failure\(s\) > maxFailures 0/);
+    assert.match(out, /i-demo-tier-01: rolledBack/);
+    // AND no other instance saw a change
+    assert.deepEqual(IDS.slice(1).flatMap((id) => changeCalls(sim.calls(), id)), []);
+    // AND the canary has its old type back, running (stopped twice: the change, the rollback)
+    const canary = sim.getState().instances.find((x) => x.instanceId === IDS[0])!;
+    assert.deepEqual([canary.status, canary.instanceType], ["Running", "ecs.g6.large"]);
+    assert.equal(changeCalls(sim.calls(), IDS[0]!).filter((c) => c.startsWith("StopInstance")).length, 2);
+    // AND the stack records per instance what was done
+    const s = await states();
+    assert.deepEqual(s.map((x) => x.done), ["rolledBack", ...IDS.slice(1).map(() => "untouched")]);
+  });
+
   it("finishes a SIGKILLed rollout with the next up, never more than 2 down, no instance stopped twice", async function () {
     // GIVEN a rollout of 10 with maxUnavailable 2, SIGKILLed (CLI and provider) once the 4th stop is sent
     await newProject(programOf({ maxUnavailable: 2 }, { internetMaxBandwidthOut: undefined }));
-    const mostDown = sampleDown(sim);
+    sim.resetAvailability();
     const run = startInBackground(project!, ["up", "--yes", "--skip-preview"]);
     const until = Date.now() + 60_000;
     while (sim.calls().filter((c) => c.action === "StopInstance").length < 4) {
@@ -143,7 +159,7 @@ describe("InstanceSpecFleet through the real pulumi CLI and the simulator", func
     // WHEN `up` runs again
     await project!.up();
     // THEN every instance has its type and runs, never more than 2 down over both runs
-    assert.ok(mostDown() <= 2, `most down at once: ${mostDown()} (down right after the kill: ${downAfterKill})`);
+    assert.ok(mostNotServing(sim) <= 2, `most not serving at once: ${mostNotServing(sim)} (down right after the kill: ${downAfterKill})`);
     for (const id of IDS) {
       const i = sim.getState().instances.find((x) => x.instanceId === id)!;
       assert.deepEqual([i.status, i.instanceType], ["Running", "ecs.g6.xlarge"], id);
