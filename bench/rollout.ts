@@ -16,7 +16,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createEcsClient } from "../provider/client";
-import { statusHealth } from "../provider/fleet/health-port";
+import { healthFor } from "../provider/fleet/health";
+import { parseHealthCheck } from "../provider/health";
 import { rollout } from "../provider/fleet/rollout";
 import { parseDesiredSpec } from "../provider/schema";
 import { demoState, makeInstance, startSimulator, type RunningSimulator } from "../simulator/index";
@@ -28,6 +29,7 @@ interface Flags {
   stop: number;
   start: number;
   warmup: number;
+  healthy: number;
   out: string;
 }
 
@@ -37,11 +39,12 @@ const USAGE = `usage: npm run bench -- --rollout [flags]
   --cooldown S    simulator cooldown after each spec change, seconds (default 6)
   --stop S        simulator stop duration, seconds (default 2)
   --start S       simulator start duration, seconds (default 2)
-  --warmup S      rollout.warmupSeconds (default 1)
+  --healthy S     simulator: a backend turns healthy S seconds after Running (default 1)
+  --warmup S      healthCheck.warmupSeconds (default 1)
   --out FILE      results JSON (default dist/bench/rollout-results.json)`;
 
 function parseFlags(argv: readonly string[]): Flags {
-  const f: Flags = { size: 50, max: [5, 10], cooldown: 6, stop: 2, start: 2, warmup: 1, out: join(__dirname, "rollout-results.json") };
+  const f: Flags = { size: 50, max: [5, 10], cooldown: 6, stop: 2, start: 2, warmup: 1, healthy: 1, out: join(__dirname, "rollout-results.json") };
   const num = (name: string, v: string | undefined): number => {
     const n = Number(v);
     if (v === undefined || v === "" || !Number.isFinite(n) || n < 0) throw new Error(`${name} needs a number >= 0, got ${v ?? "nothing"}`);
@@ -57,6 +60,7 @@ function parseFlags(argv: readonly string[]): Flags {
     else if (a === "--stop") (f.stop = num(a, v)), i++;
     else if (a === "--start") (f.start = num(a, v)), i++;
     else if (a === "--warmup") (f.warmup = num(a, v)), i++;
+    else if (a === "--healthy") (f.healthy = num(a, v)), i++;
     else if (a === "--out") (f.out = v ?? f.out), i++;
     else throw new Error(`unknown flag ${a}`);
   }
@@ -81,22 +85,27 @@ interface Result {
   readonly problems: readonly string[];
 }
 
+/** The load balancer in front of the bench fleet. */
+const LB = "lb-bench-rollout";
+
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function runOne(flags: Flags, K: number): Promise<Result> {
   const ids = Array.from({ length: flags.size }, (_, i) => `i-roll-${String(i + 1).padStart(3, "0")}`);
   const state = demoState();
   state.instances.push(...ids.map((id) => makeInstance(id, { instanceType: "ecs.g6.large", internetMaxBandwidthOut: 5 })));
+  state.loadBalancers.push({ loadBalancerId: LB, regionId: state.regionId, listeners: [{ port: 80, protocol: "http", backendPort: 80, healthCheck: true }], backends: ids });
   const S = flags.stop;
   const T = flags.start;
   const C = flags.cooldown;
-  const H = 0;
+  const H = flags.healthy;
   const W = flags.warmup;
   const sim: RunningSimulator = await startSimulator({
     port: 0,
     quiet: true,
     state,
-    timing: { cooldownSeconds: C, stopSeconds: S, startSeconds: T, tokenProcessingSeconds: 0 },
+    timing: { cooldownSeconds: C, stopSeconds: S, startSeconds: T, tokenProcessingSeconds: 0, healthyAfterSeconds: H },
+    availabilitySampleMs: 10,
     rateLimitPerMinute: 0,
     callLog: { maxEntries: 200_000, maxBytes: 512 * 1024 * 1024 },
   });
@@ -107,23 +116,21 @@ async function runOne(flags: Flags, K: number): Promise<Result> {
       if (!r.ok) throw new Error(JSON.stringify(r.failures));
       return r.value;
     });
-    let mostDown = 0;
-    const sampler = setInterval(() => {
-      const down = sim.getState().instances.filter((i) => ids.includes(i.instanceId) && i.status !== "Running").length;
-      mostDown = Math.max(mostDown, down);
-    }, 10);
+    const check = parseHealthCheck({ clb: { loadBalancerId: LB }, intervalSeconds: 0.1, healthyThreshold: 1, warmupSeconds: W, timeoutSeconds: 120 }, "healthCheck");
+    if (!check.ok) throw new Error(JSON.stringify(check.problems));
+    sim.resetAvailability();
     const t0 = Date.now();
     const r = await rollout({
       api,
       members,
       rules: { maxUnavailable: K, canary: { size: 0, bakeSeconds: 0 }, maxFailures: 0, rollbackOnFailure: false, warmupSeconds: W, healthTimeoutSeconds: 120 },
-      health: statusHealth(api),
+      health: healthFor(check.value, api).health,
       estimates: { stopSeconds: S, startSeconds: T, modifySeconds: 0, healthSeconds: H },
       timing: { stopSeconds: S, startSeconds: T, modifySeconds: 0 },
       healthPollMs: 100,
     });
     const wall = (Date.now() - t0) / 1000;
-    clearInterval(sampler);
+    const mostDown = sim.availability().loadBalancers[LB]!.maxNotServing;
     const calls = sim.calls();
     const problems: string[] = [];
     const downtimes = ids.map((id) => {
@@ -181,7 +188,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   console.log(
     `pulumi-ecs-spec rolling-resize bench: ${flags.size} instances, type + bandwidth each; simulator cooldown ${flags.cooldown} s, stop ${flags.stop} s, start ${flags.start} s; ` +
-      `health: status Running (H = 0), warmup ${flags.warmup} s`,
+      `health: CLB backend health, healthy ${flags.healthy} s after Running (H), warmup ${flags.warmup} s (W)`,
   );
   const results: Result[] = [];
   for (const K of flags.max) {
@@ -205,7 +212,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const header = ["maxUnavail.", "waves", "wall s", "bound s", "wall/bound", "wall/tight", "down mean/max s", "down/min mean/max", "most down", "result"];
   console.log(`\n| ${header.join(" | ")} |\n|${header.map(() => "---").join("|")}|\n${rows.map((r) => `| ${r.join(" | ")} |`).join("\n")}`);
   console.log(
-    `\nbound: waves·(S+T+H+W) + C; tight: (waves−1)·(S+T+H+W) + S + max(C, T+H+W); downtime minimum per instance: S+T = ${flags.stop + flags.start} s (StopInstance call → Running).`,
+    `\nbound: waves·(S+T+H+W) + C; tight: (waves−1)·(S+T+H+W) + S + max(C, T+H+W); downtime minimum per instance: S+T = ${flags.stop + flags.start} s (StopInstance call → Running); most down: the simulator's sampler (every 10 ms) of backends not serving.`,
   );
   for (const r of results) if (!r.ok) console.log(`maxUnavailable ${r.maxUnavailable}: ${r.problems.join("; ")}`);
   mkdirSync(dirname(flags.out), { recursive: true });

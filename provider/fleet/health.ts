@@ -2,8 +2,18 @@
  * The fleet's `rollout.healthCheck` turned into a {@link FleetHealth} through the health module
  * (parsing, monitor, preview-time target check); without one, an instance serves when Running.
  */
-import type { EcsClient } from "../client";
-import { HEALTH_DEFAULTS, healthMonitorFor, healthTargetProblems, type InputProblem, type ParsedHealthCheck } from "../health";
+import type { EcsClient, HealthStatusRow } from "../client";
+import {
+  HEALTH_DEFAULTS,
+  healthMonitorFor,
+  healthTargetProblems,
+  observationFromRows,
+  type HealthCheckSpec,
+  type HealthClient,
+  type HealthMonitor,
+  type InputProblem,
+  type ParsedHealthCheck,
+} from "../health";
 import type { InstanceSnapshot } from "../model";
 import { statusHealth, type FleetHealth, type InstanceAddress } from "./health-port";
 
@@ -33,12 +43,38 @@ export function healthFor(parsed: ParsedHealthCheck | undefined, api: EcsClient)
     c.type === "clb"
       ? `CLB ${c.loadBalancerId}${c.listenerPort !== undefined ? ` listener ${c.listenerPort}` : ""} backend health`
       : `GET ${c.url} answering ${c.expectedStatus ?? 200}`;
-  const monitor = healthMonitorFor(parsed, api);
+  const monitor = c.type === "clb" ? sharedClb(api, c, (parsed.intervalSeconds * 1000) / 2) : healthMonitorFor(parsed, api);
   return {
     health: { description, timing: parsed, observe: (instances) => monitor.observe(instances) },
     parsed,
     warmupSeconds: parsed.warmupSeconds,
     timeoutSeconds: parsed.timeoutSeconds,
+  };
+}
+
+/**
+ * A CLB monitor shared by every wait of the rollout: one `DescribeHealthStatus` answers for every
+ * backend, so calls that start within `reuseMs` of each other share one answer (each instance
+ * waiting for its health would otherwise poll on its own: maxUnavailable calls per interval, which
+ * the API budget turns into waits). An answer is never older than half an interval, the staleness
+ * polling at that interval has anyway.
+ */
+function sharedClb(api: HealthClient, spec: Extract<HealthCheckSpec, { type: "clb" }>, reuseMs: number): HealthMonitor {
+  let last: { readonly startedMs: number; readonly rows: Promise<HealthStatusRow[]> } | undefined;
+  return {
+    async observe(instances) {
+      const now = Date.now();
+      if (!last || now - last.startedMs > reuseMs) {
+        const rows = api.describeHealthStatus({ loadBalancerId: spec.loadBalancerId, ...(spec.listenerPort !== undefined ? { listenerPort: spec.listenerPort } : {}) });
+        const mine = { startedMs: now, rows };
+        last = mine;
+        rows.catch(() => {
+          if (last === mine) last = undefined;
+        });
+      }
+      const rows = await last.rows;
+      return new Map(instances.map((i) => [i.instanceId, observationFromRows(rows, i.instanceId)] as const));
+    },
   };
 }
 
