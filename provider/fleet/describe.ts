@@ -25,7 +25,7 @@ function memberLine(m: MemberPlan): string {
   const what = changeSummary(m.plan.steps);
   const down = m.kind === "stop" || m.kind === "restart" ? `; down ~${formatDuration(m.downtimeSeconds)}, not serving ~${formatDuration(m.notServingSeconds)}` : "";
   const followUp = m.kind === "stop" && m.plan.steps.some((s, i) => i > 0 && s.kind === "modifyBandwidth" && m.plan.steps.slice(0, i).some((x) => x.kind === "start"))
-    ? "; its bandwidth change after the cooldown runs outside the slot"
+    ? "; bandwidth after the cooldown, outside the slot"
     : "";
   return `  ${m.instanceId}: ${what}${down}${followUp}`;
 }
@@ -58,8 +58,8 @@ export function describeRollout(p: FleetPlan): string[] {
     `maxUnavailable ${p.maxUnavailable}${typeof r.maxUnavailable === "string" ? ` (${r.maxUnavailable} of ${p.members.length})` : ""}` +
       `, ${p.notServing.length} not serving now${p.notServing.length > 0 ? ` (${p.notServing.join(", ")}; they count)` : ""}` +
       `; maxFailures ${r.maxFailures}${r.rollbackOnFailure ? ", rollback on failure" : ""}`,
-    `schedule: waves of at most ${p.maxUnavailable}; an instance frees its slot once serving again + warmup ${formatDuration(r.warmupSeconds)}, and the next one stops at once` +
-      ` (health ~${formatDuration(p.estimates.healthSeconds)}, given up after ${formatDuration(r.healthTimeoutSeconds)})`,
+    `schedule: waves of at most ${p.maxUnavailable}; the next instance stops as soon as a slot frees (serving again + warmup ${formatDuration(r.warmupSeconds)})`,
+    `health: ~${formatDuration(p.estimates.healthSeconds)} from Running to serving; an instance not serving after ${formatDuration(r.healthTimeoutSeconds)} has failed`,
   ];
   const byId = new Map(p.members.map((m) => [m.instanceId, m]));
   p.waves.forEach((ids, i) => {
