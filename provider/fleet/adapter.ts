@@ -7,7 +7,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { EcsClient } from "../client";
-import { ESTIMATE_KEYS, defined, isUnknown, type StackDefaults } from "../context";
+import { ESTIMATE_KEYS, defined, isUnknown, prototypeFailures, type StackDefaults } from "../context";
 import { readWithRetry, type AppliedStep } from "../executor";
 import { guardTheProcess, shutdownSignal, trackApply } from "../lifecycle";
 import type { InstanceSnapshot } from "../model";
@@ -128,7 +128,7 @@ export function fleetAdapters(rt: FleetRuntime) {
   type Ready = { fleet: FleetInputs; api: EcsClient; health: HealthSetup; estimates: ReturnType<typeof estimatesOf> };
   const prepare = (inputs: Record<string, unknown>, label: string): { ok: true; value: Ready } | { ok: false; failures: { property: string; reason: string }[] } => {
     const parsed = parseFleetInputs(withDefaults(inputs, rt.defaults()));
-    const failures = [...(parsed.ok ? [] : parsed.failures), ...estimateFailures(inputs.estimates)];
+    const failures = [...prototypeFailures(inputs), ...(parsed.ok ? [] : parsed.failures), ...estimateFailures(inputs.estimates)];
     if (!parsed.ok || failures.length > 0) return { ok: false, failures };
     const api = rt.clientFor(inputs, parsed.value.regionId, label);
     const health = healthFor(parsed.value.healthCheck, api);
