@@ -129,11 +129,11 @@ interface Tracked {
   before?: InstanceSnapshot;
   serving: boolean;
   holder: boolean;
-  gated: boolean;
   released: boolean;
+  /** Holds one of the launch permits (see `launch`). */
+  permit: boolean;
   watching?: Promise<void>;
   applyDone?: Promise<ApplyResult | ApplyError | Error>;
-  result?: ApplyResult;
   error?: string;
   steps: AppliedStep[];
   outcome?: MemberOutcome;
@@ -212,12 +212,7 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
       return new Map(instances.map((i) => [i.instanceId, "noSignal"] as const));
     }
   };
-  const waitServing = (instance: InstanceAddress): Promise<WaitResult> =>
-    waitUntilServing(o.health, instance, {
-      timing: { ...o.health.timing, warmupSeconds: rules.warmupSeconds, timeoutSeconds: rules.healthTimeoutSeconds },
-      clock,
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
+
   const { healthSeconds: _health, ...singleEstimates } = o.estimates ?? {};
   const applyTiming: Partial<ApplyTiming> = { ...o.timing, ...singleEstimates };
   const { plan: fleetPlan, snapshots } = await planFleet(o, new Date(clock.now()));
@@ -231,6 +226,13 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
   for (const line of describeRollout(fleetPlan)) say(line);
   const K = fleetPlan.maxUnavailable;
   const rules = o.rules;
+  /** Until the instance serves (`healthyThreshold` observations in a row), then the warmup; or the timeout. */
+  const waitServing = (instance: InstanceAddress): Promise<WaitResult> =>
+    waitUntilServing(o.health, instance, {
+      timing: { ...o.health.timing, warmupSeconds: rules.warmupSeconds, timeoutSeconds: rules.healthTimeoutSeconds },
+      clock,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
   const members: Tracked[] = o.members.map((desired, order) => {
     const mp = fleetPlan.members[order]!;
     return {
@@ -241,8 +243,8 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
       before: snapshots.get(desired.instanceId),
       serving: mp.serving,
       holder: false,
-      gated: false,
       released: false,
+      permit: false,
       steps: [],
       stops: 0,
     };
@@ -272,6 +274,7 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
       const left = members.filter((x) => (x.kind === "stop" || x.kind === "restart") && !x.holder && !x.released).map((x) => x.desired.instanceId);
       say(`rollout STOPPED: ${failures} failure(s) > maxFailures ${rules.maxFailures}; instances in flight finish, ${left.length} not started stay untouched${left.length ? `: ${left.join(", ")}` : ""}`);
       for (const w of waiting.splice(0)) w.reject(new Halted(`the rollout stopped after ${failures} failure(s) (maxFailures ${rules.maxFailures}) before its turn: nothing was done`));
+      for (const q of launchQueue.splice(0)) q.go(false);
     }
     kick();
   };
@@ -307,7 +310,6 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
   const acquire = (m: Tracked) => (): Promise<void> => {
     if (halted) return Promise.reject(new Halted(`the rollout stopped after ${failures} failure(s) (maxFailures ${rules.maxFailures}) before its turn: nothing was done`));
     if (m.holder) return Promise.resolve();
-    m.gated = true;
     const p = new Promise<void>((resolve, reject) => {
       waiting.push({
         m,
@@ -329,12 +331,45 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
     return p;
   };
   const release = (m: Tracked) => {
+    unlaunch(m);
     if (!m.holder) return;
     m.holder = false;
     m.released = true;
     if (m.downAtMs !== undefined) m.notServingSeconds = Math.round((clock.now() - m.downAtMs) / 10) / 100;
     kick();
   };
+
+  // An instance's apply counts its own deadline (timeoutSeconds) from its start: with every apply
+  // started at once, the last instances of a long rollout would time out waiting for their turn.
+  // So at most 2 × maxUnavailable instances that stop are under way at once (those in a slot, and
+  // as many reading, planning and checking ahead, ready at the gate), in rollout order.
+  const permits = 2 * K;
+  let inUse = 0;
+  const launchQueue: { m: Tracked; go: (ok: boolean) => void }[] = [];
+  const launch = (m: Tracked): Promise<boolean> => {
+    if (halted) return Promise.resolve(false);
+    if (inUse < permits && launchQueue.length === 0) {
+      inUse++;
+      m.permit = true;
+      return Promise.resolve(true);
+    }
+    return new Promise((go) => launchQueue.push({ m, go }));
+  };
+  function unlaunch(m: Tracked): void {
+    if (!m.permit) return;
+    m.permit = false;
+    inUse--;
+    while (inUse < permits && launchQueue.length > 0) {
+      const next = launchQueue.shift()!;
+      if (halted) {
+        next.go(false);
+        continue;
+      }
+      inUse++;
+      next.m.permit = true;
+      next.go(true);
+    }
+  }
 
   /** After its start: wait until it serves and has warmed up, then free its slot; a failure may roll it back. */
   const watch = (m: Tracked, rollbackAllowed: boolean): Promise<void> =>
@@ -405,6 +440,15 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
       m.holder = true;
       m.downAtMs = clock.now();
     }
+    if (m.kind === "stop" && !(await launch(m))) {
+      m.outcome = "untouched";
+      return;
+    }
+    if (o.signal?.aborted) {
+      unlaunch(m);
+      m.outcome = "untouched";
+      return;
+    }
     const slotted = m.kind === "stop" || m.kind === "restart";
     const done = apply({
       api: o.api,
@@ -440,11 +484,16 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
         m.lastChangeAt = ae.partial.lastChangeAt ?? record?.lastChangeAt;
         m.observed = ae.partial.observed;
       }
-      if (r.cause instanceof Halted || (o.signal?.aborted && m.stops === 0)) {
-        m.outcome = "untouched";
+      const changedSomething = m.steps.some((s) => s.action !== undefined && s.action !== "StopInstance" && s.outcome !== "skipped");
+      if ((r.cause instanceof Halted || o.signal?.aborted) && m.stops === 0) {
+        unlaunch(m);
+        // A change made before the gate (a bandwidth change planned first) is not "untouched".
+        m.outcome = changedSomething ? "failed" : "untouched";
+        if (changedSomething) m.error = `${r.message} (its type change was not made)`;
         return;
       }
       if (o.signal?.aborted) {
+        unlaunch(m);
         m.outcome = "failed";
         m.error = r.message;
         return;
@@ -454,15 +503,15 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
       // Stopped and started again on its old type by the executor: it still holds its slot until it serves.
       if (m.holder && !m.watching) m.watching = watch(m, false);
       await m.watching;
+      release(m);
       return;
     }
-    m.result = r;
     m.steps.push(...r.steps);
     m.after = r.after;
     m.lastChangeAt = r.lastChangeAt;
     m.observed = r.observed;
     if (m.watching) await m.watching;
-    if (m.holder) release(m);
+    release(m);
     m.outcome ??= "changed";
     say(`[${id}] done: ${m.outcome}${m.notServingSeconds !== undefined ? `, not serving ${m.notServingSeconds} s` : ""}`);
   };

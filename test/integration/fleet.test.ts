@@ -10,6 +10,7 @@ import { parseHealthCheck } from "../../provider/health";
 import { healthFor } from "../../provider/fleet/health";
 import type { RolloutRules } from "../../provider/fleet/plan";
 import { rollout, RolloutError, type RolloutOptions } from "../../provider/fleet/rollout";
+import { configureApiScheduling, DEFAULT_API_RATE_LIMITS } from "../../provider/scheduler";
 import { parseDesiredSpec } from "../../provider/schema";
 import { changeCalls } from "../helpers/sim";
 
@@ -59,9 +60,16 @@ describe("fleet rollout against the simulator", function () {
       timing: ENGINE_TIMING,
       estimates: { stopSeconds: 0.3, startSeconds: 0.3, modifySeconds: 0.02, healthSeconds: 0 },
       healthPollMs: 50,
-      onProgress: (l) => lines.push(l),
+      onProgress: (l) => {
+        lines.push(l);
+        if (process.env.FLEET_TEST_VERBOSE) console.log(l);
+      },
       ...o,
     });
+
+  // The provider's API budget counts real minutes; here time runs ~100x faster (0.1 s health polls).
+  before(() => configureApiScheduling({ limits: { default: 100_000 } }));
+  after(() => configureApiScheduling({ limits: DEFAULT_API_RATE_LIMITS }));
 
   beforeEach(async () => {
     lines = [];
@@ -166,5 +174,16 @@ describe("fleet rollout against the simulator", function () {
       const m = second.members.find((x) => x.instanceId === id)!;
       assert.equal(m.stops, 0, `${id} not stopped again`);
     }
+  });
+
+  it("a rollout longer than each instance's timeoutSeconds finishes: an instance's apply starts near its turn", async function () {
+    // GIVEN one instance at a time (each ~1 s down and back to serving), and 5 s allowed per instance
+    const t0 = Date.now();
+    // WHEN the 10 are rolled (about 10 s in all)
+    const r = await run({ rules: { ...RULES, maxUnavailable: 1, canary: { size: 0, bakeSeconds: 0 } }, members: members({ instanceType: "ecs.g6.xlarge", timeoutSeconds: 5 }) });
+    // THEN every one changed, though the rollout took longer than any one's timeout
+    assert.ok(Date.now() - t0 > 5000, `the rollout took ${Date.now() - t0} ms`);
+    assert.deepEqual(r.members.map((m) => m.outcome), IDS.map(() => "changed"));
+    assert.equal(mostNotServing(sim), 1);
   });
 });
