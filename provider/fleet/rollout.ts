@@ -279,6 +279,11 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
     kick();
   };
 
+  // Another instance counts as serving once seen serving for as long as `healthyThreshold`
+  // observations in a row take, as a restarted one must (a flapping one is not counted on while it
+  // flaps): the first stop waits that long. One just confirmed by its own wait counts at once.
+  const steadyMs = (o.health.timing.healthyThreshold - 1) * o.health.timing.intervalSeconds * 1000;
+  const servingSince = new Map<string, number>();
   /** Grants slots to waiting instances, in rollout order, while the count allows; runs while anyone waits. */
   let granting: Promise<void> | undefined;
   const grantLoop = async () => {
@@ -289,7 +294,13 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
       if (eligible.length > 0) {
         const others = members.filter((m) => !m.holder);
         const seen = await observe(others.map((m) => addressOf(m.after ?? m.before!)));
-        const notServingOthers = new Set(others.filter((m) => seen.get(m.desired.instanceId) !== "serving").map((m) => m.desired.instanceId));
+        const now = clock.now();
+        for (const m of others) {
+          const id = m.desired.instanceId;
+          if (seen.get(id) !== "serving") servingSince.delete(id);
+          else if (!servingSince.has(id)) servingSince.set(id, now);
+        }
+        const notServingOthers = new Set(others.filter((m) => !(now - (servingSince.get(m.desired.instanceId) ?? Infinity) >= steadyMs)).map((m) => m.desired.instanceId));
         let down = members.filter((m) => m.holder).length + notServingOthers.size;
         mostDownCounted = Math.max(mostDownCounted, down);
         for (const w of eligible) {
@@ -333,6 +344,7 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
   const release = (m: Tracked) => {
     unlaunch(m);
     if (!m.holder) return;
+    servingSince.set(m.desired.instanceId, -Infinity);
     m.holder = false;
     m.released = true;
     if (m.downAtMs !== undefined) m.notServingSeconds = Math.round((clock.now() - m.downAtMs) / 10) / 100;

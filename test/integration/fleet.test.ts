@@ -186,4 +186,20 @@ describe("fleet rollout against the simulator", function () {
     assert.deepEqual(r.members.map((m) => m.outcome), IDS.map(() => "changed"));
     assert.equal(mostNotServing(sim), 1);
   });
+
+  it("judges by an HTTP check of a URL template ({privateIp}), a flapping instance included, within maxUnavailable", async function () {
+    // GIVEN the application's health URL per private IP, 3 serving answers in a row needed, and
+    // one instance that flaps (0.15 s healthy, 0.15 s not) for its first 2 s
+    const c = parseHealthCheck({ http: { url: `${sim.url}/_health/ip/{privateIp}`, expectedStatus: 200 }, intervalSeconds: 0.1, healthyThreshold: 3, timeoutSeconds: 10 }, "healthCheck");
+    if (!c.ok) throw new Error(JSON.stringify(c.problems));
+    sim.setHealthFault({ instanceId: IDS[3]!, health: "flap", periodSeconds: 0.15 });
+    setTimeout(() => sim.removeHealthFault(IDS[3]!), 2000);
+    // WHEN rolled with maxUnavailable 3
+    const r = await run({ rules: { ...RULES, maxUnavailable: 3, canary: { size: 0, bakeSeconds: 0 } }, health: healthFor(c.value, api).health, members: members({ instanceType: "ecs.g6.xlarge" }) });
+    // THEN every instance changed, never more than 3 not serving
+    assert.deepEqual(r.members.map((m) => m.outcome), IDS.map(() => "changed"));
+    assert.ok(mostNotServing(sim) <= 3, `most not serving ${mostNotServing(sim)}`);
+    // AND the flapping one freed its slot only once it served 3 observations in a row (after the flap)
+    assert.ok(lines.some((l) => l.startsWith(`[${IDS[3]}] serving`)), lines.join("\n"));
+  });
 });
