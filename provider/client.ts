@@ -100,8 +100,9 @@ export type EcsClient = EcsApi & HealthApi;
 
 /**
  * The CLB endpoint: `slbEndpoint` (or the `PULUMI_ECS_SPEC_SLB_ENDPOINT` variable) when set; else
- * the custom ECS `endpoint` when one is set (a simulator serves both APIs on one port); else
- * `https://slb.<region>.aliyuncs.com`. Checked like the ECS endpoint.
+ * the custom ECS `endpoint` when one is set (a simulator serves both APIs on one port); else the
+ * region's public endpoint from the CLB endpoint table: `https://slb.<region>.aliyuncs.com`, but
+ * the central `https://slb.aliyuncs.com` for `cn-hangzhou`. Checked like the ECS endpoint.
  */
 export function slbEndpointFor(
   regionId: string,
@@ -109,7 +110,7 @@ export function slbEndpointFor(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string {
   const explicit = opts.slbEndpoint ?? (env[SLB_ENDPOINT_ENV] || undefined);
-  return checkEndpoint(explicit ?? opts.endpoint ?? `https://slb.${regionId}.aliyuncs.com`);
+  return checkEndpoint(explicit ?? opts.endpoint ?? (regionId === "cn-hangzhou" ? "https://slb.aliyuncs.com" : `https://slb.${regionId}.aliyuncs.com`));
 }
 
 /**

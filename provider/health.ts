@@ -356,7 +356,9 @@ export type WaitResult =
   | { ok: false; reason: string; lastObservation: HealthObservation };
 
 /**
- * Waits until serving (then warmupSeconds), or timeoutSeconds → not serving; polls at intervalSeconds (default small, e.g. 2 s) via the injected clock (provider/clock.ts), honours AbortSignal, reports progress.
+ * Waits until the instance serves, then `warmupSeconds`; or, after `timeoutSeconds` without it,
+ * resolves `ok: false`. Polls the monitor every `intervalSeconds` on the injected clock, reports
+ * each observation through `onProgress`, and rejects with the signal's reason on abort.
  *
  * Serving means `healthyThreshold` serving observations in a row; `servingAtMs` is the time of
  * the one that completed the run, `readyAtMs` that plus the warm-up. The timeout counts from the

@@ -36,6 +36,8 @@ export const RATE_LIMITED_ACTIONS = [
   "ModifyInstanceSpec",
   "TagResources",
   "UntagResources",
+  // CLB (health checks): its calls go through a scheduler of their own (CLB has its own limits).
+  "DescribeHealthStatus",
 ] as const;
 
 /** Ids per `DescribeInstances` call: the API's maximum for `InstanceIds` and `PageSize`. */

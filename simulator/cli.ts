@@ -9,7 +9,8 @@ import type { SimState } from "./state.js";
 
 const HELP = `Usage: ecs-sim [options]
 
-Starts a strict ECS API (2014-05-26) simulator on loopback and prints the URL and the key pair.
+Starts a strict ECS API (2014-05-26) simulator, with CLB DescribeHealthStatus (2014-05-15) on the same port,
+on loopback, and prints the URL and the key pair.
 
 Options:
   --port N                     port to listen on (0 = any free port; default 0)
@@ -18,12 +19,14 @@ Options:
   --allow-host NAME            a host name the admin API accepts besides localhost and IP addresses (repeatable)
   --admin-token TOKEN          the admin API's token (default: $ECS_SIM_ADMIN_TOKEN, else a new random one)
   --state FILE                 load state from FILE if it exists; write every change to it
-  --empty                      start with no instances (catalogue and images stay)
+  --empty                      start with no instances and no load balancers (catalogue and images stay)
   --cooldown SECONDS           per-instance cooldown after a ModifyInstanceSpec (default 300)
   --stop-seconds SECONDS       Running -> Stopping -> Stopped duration (default 5)
   --start-seconds SECONDS      Stopped -> Starting -> Running duration (default 5)
   --async-apply-seconds S      Async=true type change apply time (default 3)
   --token-seconds SECONDS      ClientToken "in flight" time after a success (default 0)
+  --healthy-after-seconds S    time Running before the load balancer and /_health/ report an instance healthy (default 10)
+  --availability-sample-ms MS  how often the availability sampler counts backends not serving (0 = off; default 100)
   --rate-limit N               calls per calendar minute per action before Throttling.User (0 = off; default 1000)
   --rate-limit-action A=N      the same for action A only (repeatable), e.g. DescribeInstances=300
   --access-key-id ID           accept this key instead of the demo key (with --access-key-secret)
@@ -100,6 +103,8 @@ function parseArgs(argv: string[]): SimulatorOptions & { empty: boolean } {
       case "--start-seconds": timing.startSeconds = num(flag, value()); break;
       case "--async-apply-seconds": timing.asyncApplySeconds = num(flag, value()); break;
       case "--token-seconds": timing.tokenProcessingSeconds = num(flag, value()); break;
+      case "--healthy-after-seconds": timing.healthyAfterSeconds = num(flag, value()); break;
+      case "--availability-sample-ms": opts.availabilitySampleMs = num(flag, value()); break;
       case "--rate-limit": opts.rateLimitPerMinute = num(flag, value()); break;
       case "--rate-limit-action": {
         const m = /^([A-Za-z]+)=(\d+)$/.exec(value() ?? "");
@@ -128,6 +133,7 @@ async function main(): Promise<void> {
     const { demoState } = await import("./state.js");
     const s: SimState = demoState();
     s.instances = [];
+    s.loadBalancers = [];
     opts.state = s;
   }
   const sim = await startSimulator(opts);
@@ -146,9 +152,10 @@ async function main(): Promise<void> {
       `  region:            ${sim.regionId}`,
       `  access key id:     ${sim.accessKeyId}`,
       `  access key secret: ${sim.accessKeySecret}`,
-      `  timing:            cooldown ${t.cooldownSeconds}s, stop ${t.stopSeconds}s, start ${t.startSeconds}s`,
+      `  timing:            cooldown ${t.cooldownSeconds}s, stop ${t.stopSeconds}s, start ${t.startSeconds}s, healthy after ${t.healthyAfterSeconds}s`,
       `  state file:        ${opts.stateFile ?? "(none, in memory)"}`,
-      `  admin API:         ${sim.url}/_sim/state, /_sim/faults, /_sim/calls   (header authorization: Bearer $${ADMIN_TOKEN_ENV})`,
+      `  admin API:         ${sim.url}/_sim/state, /_sim/faults, /_sim/health-faults, /_sim/calls, /_sim/availability   (header authorization: Bearer $${ADMIN_TOKEN_ENV})`,
+      `  health URLs:       ${sim.url}/_health/instance/{instanceId}, /_health/ip/{privateIp}   (no signature)`,
       ``,
       ...exportLines(sim.url, sim.accessKeyId, sim.accessKeySecret, sim.adminToken),
       ``,

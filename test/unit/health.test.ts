@@ -300,8 +300,9 @@ describe("health: waitUntilServing (fake clock)", () => {
 });
 
 describe("client: the CLB endpoint (slbEndpointFor)", () => {
-  it("slbEndpoint, then PULUMI_ECS_SPEC_SLB_ENDPOINT, then the custom ECS endpoint, then slb.<region>.aliyuncs.com", () => {
+  it("slbEndpoint, then PULUMI_ECS_SPEC_SLB_ENDPOINT, then the custom ECS endpoint, then the region's (slb.aliyuncs.com for cn-hangzhou)", () => {
     assert.equal(slbEndpointFor("eu-central-1", {}, {}), "https://slb.eu-central-1.aliyuncs.com");
+    assert.equal(slbEndpointFor("cn-hangzhou", {}, {}), "https://slb.aliyuncs.com");
     assert.equal(slbEndpointFor("cn-hangzhou", { endpoint: "http://127.0.0.1:8080" }, {}), "http://127.0.0.1:8080");
     assert.equal(slbEndpointFor("cn-hangzhou", { endpoint: "http://127.0.0.1:8080" }, { PULUMI_ECS_SPEC_SLB_ENDPOINT: "https://slb-proxy.example.com" }), "https://slb-proxy.example.com");
     assert.equal(slbEndpointFor("cn-hangzhou", { slbEndpoint: "https://slb.aliyuncs.com" }, { PULUMI_ECS_SPEC_SLB_ENDPOINT: "https://other.example.com" }), "https://slb.aliyuncs.com");
