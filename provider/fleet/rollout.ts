@@ -14,7 +14,7 @@ import { apply, ApplyError, readWithRetry, type AppliedStep, type ApplyResult, t
 import { typeCatalogueFor } from "../facts";
 import { markerIsStale, markerSaysStart } from "../marker";
 import type { InstanceSnapshot } from "../model";
-import type { Estimates, Refusal } from "../plan";
+import type { Estimates } from "../plan";
 import type { DesiredSpec } from "../schema";
 import { describeRollout } from "./describe";
 import { waitUntilServing, type WaitResult } from "../health";
@@ -587,5 +587,3 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
   say(`rollout done: ${results.filter((r) => r.outcome === "changed").length} changed, ${results.filter((r) => r.outcome === "skipped").length} skipped`);
   return result;
 }
-
-export type { Refusal };

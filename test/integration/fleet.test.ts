@@ -60,10 +60,7 @@ describe("fleet rollout against the simulator", function () {
       timing: ENGINE_TIMING,
       estimates: { stopSeconds: 0.3, startSeconds: 0.3, modifySeconds: 0.02, healthSeconds: 0 },
       healthPollMs: 50,
-      onProgress: (l) => {
-        lines.push(l);
-        if (process.env.FLEET_TEST_VERBOSE) console.log(l);
-      },
+      onProgress: (l) => lines.push(l),
       ...o,
     });
 
