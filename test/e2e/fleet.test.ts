@@ -100,6 +100,9 @@ describe("InstanceSpecFleet through the real pulumi CLI and the simulator", func
     assert.deepEqual(s.map((x) => `${x.instanceId} ${x.done} ${x.stops} ${x.actual?.instanceType} ${x.actual?.status}`), IDS.map((id) => `${id} changed 1 ecs.g6.xlarge Running`));
     // AND a second preview has nothing to do
     await project!.preview(["--expect-no-changes"]);
+    // AND a refresh reads every instance back as it is
+    await project!.cli(["refresh", "--yes"]);
+    assert.deepEqual(new Set((await states()).map((x) => `${x.actual?.instanceType} ${x.actual?.status}`)), new Set(["ecs.g6.xlarge Running"]));
   });
 
   it("fails the preview naming each refused instance before anything is touched", async function () {

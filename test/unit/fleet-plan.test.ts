@@ -87,6 +87,25 @@ describe("rollout planner", function () {
     assert.equal(p.mostDownAtOnce, 1);
   });
 
+  it("describes for review: bandwidth outside the slot, the changes without a stop, the skipped, the totals", function () {
+    const want = { instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 };
+    const members = [member("i-match", want, { instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 }), member("i-bw", want, { instanceType: "ecs.g6.xlarge" }), member("i-a", want)];
+    const lines = describeRollout(ok(planRollout(members, { ...RULES, maxUnavailable: "50%" }, EST)));
+    assert.deepEqual(lines.slice(0, 2), [
+      "rollout of 3 instances: 1 stop for a type change, 1 change without a stop (no slot), 1 already match",
+      "maxUnavailable 1 (50% of 3), 0 not serving now; maxFailures 0",
+    ]);
+    assert.deepEqual(lines.slice(4), [
+      "wave 1 at ~0:00: i-a",
+      "  i-a: ecs.g6.large → ecs.g6.xlarge, out 5 → 20 Mbit/s; down ~0:21, not serving ~0:30; bandwidth after the cooldown, outside the slot",
+      "without a stop, from the start, outside the slots:",
+      "  i-bw: out 5 → 20 Mbit/s",
+      "already match, skipped: i-match",
+      "per instance: down ~0:21, not serving ~0:30 (with health and warmup)",
+      "expected: most not serving at once 1 (maxUnavailable 1), total ~1:12",
+    ]);
+  });
+
   it("counts instances already not serving against maxUnavailable", function () {
     // GIVEN a stopped instance nobody starts and a running one not serving yet, maxUnavailable 2
     const members = [
