@@ -7,6 +7,9 @@
  * (bench/baselines.ts), measured the same way; the results sit side by side in a second table and in
  * an SVG timeline per scenario (bench/timeline.ts) written next to the results.
  *
+ * `npm run bench -- --rollout` runs the rolling-resize scenarios of InstanceSpecFleet instead
+ * (bench/rollout.ts).
+ *
  *   npx tsc -p tsconfig.json && npm run bench -- [--cooldown 6] [--stop 2] [--start 2] [--poll S]
  *       [--margin S] [--estimates sim|default] [--only 1,4,7] [--out FILE] [--no-baselines] [--verbose]
  *
@@ -31,6 +34,7 @@ import {
 import { startSimulator, type CallLogEntry, type FaultSpec, type RunningSimulator, type SimInstance } from "../simulator/index";
 import { BASELINES, type Baseline, type BaselineTarget } from "./baselines";
 import { timelineSvg, type TimelineLane } from "./timeline";
+import { main as rolloutMain } from "./rollout";
 
 // ------------------------------------------------------------------------------------------ flags
 
@@ -1206,7 +1210,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
+// `--rollout`: the rolling-resize scenarios of InstanceSpecFleet (bench/rollout.ts) instead.
+(process.argv.includes("--rollout") ? rolloutMain(process.argv.slice(2)) : main()).then(
   (code) => process.exit(code),
   (e) => {
     console.error(e);

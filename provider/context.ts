@@ -92,7 +92,7 @@ export function specInputs(inputs: Record<string, unknown>): Record<string, unkn
  * with `obj[key] = value` turns an input named `__proto__` into the object's prototype, so the key
  * never shows among its own keys. Each is reported as the `__proto__` field where it was found.
  */
-function prototypeFailures(value: unknown, path: readonly string[] = []): SpecFailure[] {
+export function prototypeFailures(value: unknown, path: readonly string[] = []): SpecFailure[] {
   if (value === null || typeof value !== "object") return [];
   const proto = Object.getPrototypeOf(value);
   const own: SpecFailure[] =

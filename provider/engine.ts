@@ -52,6 +52,7 @@ export {
   type ApplyResult,
   type ApplyTiming,
   type ApplyErrorCode,
+  type ApplyHooks,
   type AppliedStep,
   type ObservedDurations,
   type PartialResult,

@@ -7,3 +7,12 @@
  * new InstanceSpec("web", { instanceId: "i-bp67acfmxazb4ph0abcd", regionId: "cn-hangzhou", instanceType: "ecs.g6.xlarge" });
  */
 export { InstanceSpec, type InstanceSpecArgs, type TemporaryBandwidthArgs, type ActualSpec, type AppliedCall } from "./resource";
+export {
+  InstanceSpecFleet,
+  type InstanceSpecFleetArgs,
+  type FleetInstanceArgs,
+  type FleetSpecArgs,
+  type RolloutArgs,
+  type FleetHealthCheckArgs,
+  type FleetInstanceState,
+} from "./fleet/resource";

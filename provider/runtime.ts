@@ -35,7 +35,9 @@ import {
   specInputs,
   type StackDefaults,
 } from "./context";
-import { apply, ApplyError, readWithRetry, createEcsClient, describePlan, plan, typeCatalogueFor, type EcsApi, type InstanceSnapshot } from "./engine";
+import { apply, ApplyError, readWithRetry, createEcsClient, describePlan, plan, typeCatalogueFor, type InstanceSnapshot } from "./engine";
+import type { EcsClient } from "./client";
+import { fleetAdapters } from "./fleet/adapter";
 import { guardTheProcess, shutdownSignal, trackApply } from "./lifecycle";
 import { markerIsStale, RESTORE_MARKER_KEY } from "./marker";
 import { wantedInstanceType } from "./plan";
@@ -68,9 +70,8 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<v
   configureApiScheduling({ ...(limits ? { limits } : {}), enabled: process.env.PULUMI_ECS_SPEC_API_SCHEDULER !== "off" });
 }
 
-function clientFor(inputs: Record<string, unknown>, regionId: string): EcsApi {
+function clientFor(inputs: Record<string, unknown>, regionId: string, label = typeof inputs.instanceId === "string" ? inputs.instanceId : "pulumi-ecs-spec"): EcsClient {
   const profile = typeof inputs.credentialsProfile === "string" ? inputs.credentialsProfile : undefined;
-  const label = typeof inputs.instanceId === "string" ? inputs.instanceId : "pulumi-ecs-spec";
   return createEcsClient({
     regionId,
     onBudgetWait: (message) => console.log(`[${label}] ${message}`),
@@ -80,6 +81,9 @@ function clientFor(inputs: Record<string, unknown>, regionId: string): EcsApi {
     ...(profile !== undefined ? { profile } : { credentials: settings.credentials }),
   });
 }
+
+/** The adapters of `InstanceSpecFleet` (the fleet's serialized provider calls `runtime.fleet.*`). */
+export const fleet = fleetAdapters({ clientFor, defaults: () => settings.defaults });
 
 const retryRead = <T>(_action: string, read: () => Promise<T>): Promise<T> => readWithRetry(read);
 

@@ -55,7 +55,8 @@ export async function apply(o: ApplyOptions): Promise<ApplyResult> {
       try {
         // Every spec change checked before the first step: a request the API would refuse stops the run here.
         await preflight(run, p);
-        if (p.stopsInstance) await placeMarker(run);
+        // With a caller that holds the stop back (a rolling resize), the marker goes on right before the stop instead.
+        if (p.stopsInstance && !run.hooks.beforeStop) await placeMarker(run);
         await runPlan(run, p);
       } catch (e) {
         if (!(e instanceof Replan) || round >= MAX_REPLANS) throw e instanceof Replan ? (e.cause ?? e) : e;

@@ -9,6 +9,7 @@ export { DEFAULT_TIMING, type ApplyTiming, type ObservedDurations } from "./timi
 export {
   ApplyError,
   type ApplyErrorCode,
+  type ApplyHooks,
   type ApplyOptions,
   type ApplyResult,
   type AppliedStep,

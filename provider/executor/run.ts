@@ -11,7 +11,7 @@ import type { PlanContext } from "../plan";
 import type { DesiredSpec, TemporaryBandwidth } from "../schema";
 import { RETRY_POLICIES, type PolicyName, type RetryPolicy } from "./policies";
 import { DEFAULT_TIMING, type ApplyTiming, type ObservedDurations } from "./timing";
-import { EngineFailure, type AppliedStep, type ApplyOptions, type PartialResult, type ProgressEvent } from "./types";
+import { EngineFailure, type AppliedStep, type ApplyHooks, type ApplyOptions, type PartialResult, type ProgressEvent } from "./types";
 
 /** What one apply has learned and done so far. Mutated only by the step runners and waits. */
 export interface RunState {
@@ -63,6 +63,8 @@ export interface Run {
   /** `timeoutSeconds` after the start, ms. */
   readonly deadlineMs: number;
   readonly state: RunState;
+  /** The caller's hooks (a rolling resize). */
+  readonly hooks: ApplyHooks;
 }
 
 /** A new run from the apply options. */
@@ -78,6 +80,7 @@ export function newRun(o: ApplyOptions): Run {
     emit: (e) => o.onProgress?.(e),
     signal: o.signal,
     deadlineMs: clock.now() + o.desired.timeoutSeconds * 1000,
+    hooks: o.hooks ?? {},
     state: {
       lastChangeMs: o.lastChangeAt === undefined ? undefined : new Date(o.lastChangeAt).getTime(),
       temporary: o.appliedTemporaryBandwidth,

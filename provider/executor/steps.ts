@@ -16,7 +16,7 @@ import {
 import { describeStep, formatDuration } from "../describe";
 import type { InstanceSnapshot } from "../model";
 import { actionOf, isOrderStep, temporaryActive, type ModifyStep, type OrderStep, type Plan, type Step } from "../plan";
-import { removeMarker } from "./marker";
+import { placeMarker, removeMarker } from "./marker";
 import { atSendTime } from "../rules";
 import { withRetry } from "./retry";
 import { cooldownEndMs, expectedSeconds, iso, signalOf, type CallOptions, type Run } from "./run";
@@ -430,10 +430,15 @@ export async function runPlan(run: Run, p: Extract<Plan, { kind: "ok" }>): Promi
         break;
       }
       case "stop":
+        if (run.hooks.beforeStop) {
+          await run.hooks.beforeStop();
+          await placeMarker(run);
+        }
         await runPower(run, "stop", i + 1, step.stoppedMode);
         continue;
       case "start":
         await runPower(run, "start", i + 1);
+        run.hooks.afterStart?.();
         continue;
       default:
         await runModify(run, step, i + 1);

@@ -83,6 +83,22 @@ export interface ApplyOptions {
   readonly signal?: AbortSignal;
   readonly timing?: Partial<ApplyTiming>;
   readonly policies?: Partial<Record<PolicyName, RetryPolicy>>;
+  /** Points where a caller coordinating several instances (a rolling resize) joins in. */
+  readonly hooks?: ApplyHooks;
+}
+
+/**
+ * Hooks of a caller that coordinates several applies (`InstanceSpecFleet`'s rollout): the one
+ * executor runs every instance, and the caller decides when each may go down.
+ */
+export interface ApplyHooks {
+  /**
+   * Awaited right before a step that takes the instance down (StopInstance), so the caller can
+   * hold it until a slot is free. Rejecting fails the apply before the stop: nothing more is touched.
+   */
+  readonly beforeStop?: () => Promise<void>;
+  /** Called once the instance is Running again after a StartInstance step of the plan. */
+  readonly afterStart?: () => void;
 }
 
 /** What a successful apply did. */

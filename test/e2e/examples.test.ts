@@ -23,11 +23,11 @@ describe("examples/ run against the simulator through the real pulumi CLI", func
   });
 
   /** Brings the compiled example up in a fresh stack and returns its stack outputs. */
-  async function upExample(name: string): Promise<Record<string, unknown>> {
+  async function upExample(name: string, config: Record<string, string> = {}): Promise<Record<string, unknown>> {
     const compiled = path.join(REPO_ROOT, "dist", "examples", name, "index.js");
     project = await PulumiProject.create(`example-${name}`, {
       program: `module.exports = require(${JSON.stringify(compiled)});\n`,
-      config: { "alicloud:region": sim.regionId, cooldownSeconds: String(COOLDOWN_SECONDS) },
+      config: { "alicloud:region": sim.regionId, cooldownSeconds: String(COOLDOWN_SECONDS), ...config },
       env: simEnv(sim),
     });
     await project.up();
@@ -76,6 +76,25 @@ describe("examples/ run against the simulator through the real pulumi CLI", func
     assert.deepEqual(calls.map((c) => c.action), ["ModifyPrepayInstanceSpec", "ModifyInstanceNetworkSpec"]);
     const orders = (simInstance(sim, "i-demo-prepaid-01").orders ?? []).map((o) => `${o.action}: order ${o.orderId}`);
     assert.deepEqual(outputs.orders, orders);
+    assert.deepEqual(refusedCalls(sim.calls()).map((c) => `${c.action} ${c.code}`), []);
+  });
+
+  it("rolling-resize: the tier behind lb-demo-tier resized, at most 2 backends not serving, the override kept", async function () {
+    sim.setTiming({ healthyAfterSeconds: 0.5 });
+    sim.resetAvailability();
+    const outputs = await upExample("rolling-resize", {
+      bakeSeconds: "1",
+      warmupSeconds: "0.2",
+      intervalSeconds: "0.2",
+      // The simulator's durations, so the status polls aim at them.
+      "pulumi-ecs-spec:estimates": JSON.stringify({ stopSeconds: 0.5, startSeconds: 0.5 }),
+    });
+    const rows = outputs.rollout as string[];
+    assert.equal(rows.length, 10);
+    assert.ok(rows.slice(0, 9).every((r) => /: ecs\.g6\.xlarge Running \(changed, wave \d+\)$/.test(r)), rows.join("\n"));
+    assert.match(rows[9]!, /^i-demo-tier-01: ecs\.g6\.2xlarge Running \(changed, wave \d+\)$/);
+    assert.match(rows[0]!, /\(changed, wave 1\)$/, "the first listed is the canary");
+    assert.ok(sim.availability().loadBalancers["lb-demo-tier"]!.maxNotServing <= 2);
     assert.deepEqual(refusedCalls(sim.calls()).map((c) => `${c.action} ${c.code}`), []);
   });
 });

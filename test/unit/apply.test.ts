@@ -422,6 +422,39 @@ describe("apply: call sequences and waits", () => {
   });
 });
 
+describe("apply: hooks of a rolling resize", () => {
+  it("beforeStop is awaited right before the stop, the marker placed after it; afterStart follows the start", async () => {
+    // GIVEN a type + bandwidth change, with a gate that records when it is asked and held
+    const { ecs, clock, run } = setup();
+    const seen: string[] = [];
+    const r = await run(
+      { ...TYPE, ...BW },
+      {
+        hooks: {
+          beforeStop: async () => {
+            seen.push(`gate after ${ecs.calls().join(",")}`);
+            await clock.sleep(10_000);
+          },
+          afterStart: () => seen.push(`started after ${ecs.calls().slice(-2).join(",")}`),
+        },
+      },
+    );
+    // THEN the gate came before the marker and the stop, held them 10 s, and afterStart came once Running
+    assert.deepEqual(seen, ["gate after D,DescribeResourcesModification,DryRun(bw out 20 in 150)", "started after D,Untag"]);
+    assert.equal(ecs.log.find((c) => c.action === "TagResources")!.at, T0 + 10_000);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification", "DryRun(bw out 20 in 150)", ...TYPE_CHANGE, "Modify(bw out 20 in 150)"]);
+    assert.equal(r.after.instanceType, "ecs.g6.xlarge");
+  });
+
+  it("a gate that rejects fails the apply before the stop: no marker, no stop, the instance untouched", async () => {
+    const { ecs, run } = setup();
+    const e = await rejects(run(TYPE, { hooks: { beforeStop: () => Promise.reject(new Error("no slot: the rollout stopped")) } }));
+    assert.match(e.message, /no slot: the rollout stopped/);
+    assert.deepEqual(ecs.calls().filter((c) => c !== "D"), ["DescribeResourcesModification"]);
+    assert.equal(ecs.inst.status, "Running");
+  });
+});
+
 describe("apply: scripted faults", () => {
   it("Throttling and LastTokenProcessing are retried with backoff, same ClientToken", async () => {
     const { ecs, clock, run, events } = setup();
