@@ -514,6 +514,8 @@ export function createEcsClient(opts: EcsClientOptions): EcsClient {
     ((action: string, ms: number) =>
       opts.onBudgetWait!(`waiting ${(ms / 1000).toFixed(1)} s for the account's ${action} budget (API rate limit); the call is delayed, not failed`));
   const priorityOf = (instanceId: string): ApiPriority => (scheduler?.down.has(instanceId) ? "downtime" : "normal");
+  // The status each instance had at its last read by this client: an upgrade ordered while it ran reboots it.
+  const lastStatus = new Map<string, string>();
   const changed = (instanceId: string) => scheduler?.changed(instanceId);
 
   async function call(action: string, params: Params, priority: ApiPriority = "normal"): Promise<Body> {
@@ -624,7 +626,12 @@ export function createEcsClient(opts: EcsClientOptions): EcsClient {
           ? await scheduler.readBatched("DescribeInstances", instanceId, priority, describeMany, onWait)
           : (await describeMany([instanceId])).get(instanceId));
       if (!found) return undefined;
-      if (found.Status === "Running") scheduler?.down.delete(instanceId);
+      lastStatus.set(instanceId, String(found.Status));
+      const rebootingTo = scheduler?.rebooting.get(instanceId);
+      if (found.Status === "Running" && (rebootingTo === undefined || found.InstanceType === rebootingTo)) {
+        scheduler?.down.delete(instanceId);
+        scheduler?.rebooting.delete(instanceId);
+      }
       catalogueKeys.set(instanceId, catalogueKeyOf(found));
       const local = o?.knownHasLocalDisks ?? (await hasLocalDisks(instanceId));
       return toSnapshot(found, regionId, local);
@@ -643,8 +650,16 @@ export function createEcsClient(opts: EcsClientOptions): EcsClient {
     startInstance: (instanceId) => change("StartInstance", startInstanceParams(instanceId), priorityOf(instanceId)),
     modifyInstanceSpec: (request, clientToken) =>
       change("ModifyInstanceSpec", modifyInstanceSpecParams(request, clientToken), priorityOf(request.instanceId)),
-    modifyPrepayInstanceSpec: (request, clientToken) =>
-      order("ModifyPrepayInstanceSpec", modifyPrepayInstanceSpecParams(request, clientToken), priorityOf(request.instanceId)),
+    modifyPrepayInstanceSpec: async (request, clientToken) => {
+      const r = await order("ModifyPrepayInstanceSpec", modifyPrepayInstanceSpecParams(request, clientToken), priorityOf(request.instanceId));
+      // Accepted while Running and paid: ECS restarts it once the order settles (RebootWhenFinished),
+      // and the reads that follow it through the restart are downtime, as after a StopInstance.
+      if (scheduler && request.autoPay && lastStatus.get(request.instanceId) === "Running") {
+        scheduler.down.add(request.instanceId);
+        scheduler.rebooting.set(request.instanceId, request.instanceType);
+      }
+      return r;
+    },
     modifyInstanceNetworkSpec: (request, clientToken) =>
       order("ModifyInstanceNetworkSpec", modifyInstanceNetworkSpecParams(request, clientToken), priorityOf(request.instanceId)),
     tagInstance: (instanceId, tags) => change("TagResources", tagResourcesParams(regionId, instanceId, tags)),

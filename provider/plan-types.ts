@@ -139,7 +139,6 @@ export type Step = WaitStatusStep | WaitCooldownStep | StopStep | StartStep | Mo
 
 /** Why a plan was refused. */
 export type RefusalCode =
-  | "PrePaid"
   | "Expired"
   | "AutoPayUndecided"
   | "DowngradeFreezesBandwidth"

@@ -10,8 +10,8 @@ import { realClock, type Clock } from "./clock";
 import { isEcsApiError } from "./errors";
 
 /**
- * How urgent a call is, when the budget makes calls wait: `downtime` (the instance is stopped for a
- * change; every second waited is downtime) before `normal` (an apply's other calls) before
+ * How urgent a call is, when the budget makes calls wait: `downtime` (the instance is stopped, or
+ * rebooting, for a change; every second waited is downtime) before `normal` (an apply's other calls) before
  * `preview` (check, diff, refresh).
  */
 export type ApiPriority = "downtime" | "normal" | "preview";
@@ -214,8 +214,17 @@ export class ApiScheduler {
   private readonly watchMs: number;
   /** What the type catalogue of each instance read in this process is keyed by (set by the client). */
   readonly catalogueKeys = new Map<string, string>();
-  /** Instances this process stopped and has not seen Running since: their calls are downtime. */
+  /**
+   * Instances this process took down and has not seen Running since: their calls are downtime.
+   * Those it stopped, and those rebooting for a subscription upgrade it ordered (see `rebooting`).
+   */
   readonly down = new Set<string>();
+  /**
+   * Subscription instances rebooting for an upgrade this process ordered while they ran
+   * (RebootWhenFinished), by the type they reboot into: still Running on the old type until the
+   * order settles, they leave `down` only once seen Running with the new one.
+   */
+  readonly rebooting = new Map<string, string>();
 
   constructor(opts: SchedulerOptions = {}) {
     this.limits = { ...DEFAULT_API_RATE_LIMITS, ...(opts.limits ?? {}) };

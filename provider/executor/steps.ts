@@ -181,6 +181,11 @@ async function runOrder(run: Run, planned: OrderStep, index: number): Promise<vo
   const st = run.state;
   const end = cooldownEndMs(run);
   if (end !== undefined) await waitUntil(run, end);
+  // An upgrade of a running instance takes it down without a stop: ECS restarts it once the order
+  // settles. A caller coordinating downtime (a rolling resize) is asked right before the call, as
+  // before a StopInstance, and told once it runs the new type (below).
+  const reboots = planned.kind === "modifyPrepayType" && planned.restarts === true;
+  if (reboots) await run.hooks.beforeStop?.();
   const step = atSendTime(planned, run.clock.now());
   const id = run.desired.instanceId;
   const action = actionOf(step);
@@ -233,8 +238,9 @@ async function runOrder(run: Run, planned: OrderStep, index: number): Promise<vo
       // restart follows by itself, and a type that never shows (an order that could not be paid)
       // must not pass for applied in the next plan.
       if (step.whileStatus === "Stopped") st.pendingType = step.instanceType;
-      if (step.whileStatus === "Running" && !already) {
+      if (step.whileStatus === "Running") {
         // The order settles, then ECS restarts the instance (RebootWhenFinished) and the type shows.
+        // Also when a lost answer's change already shows: the restart may still be under way.
         const restartSeconds = expectedSeconds(run, "stop") + expectedSeconds(run, "start");
         await pollUntil(
           run,
@@ -245,8 +251,9 @@ async function runOrder(run: Run, planned: OrderStep, index: number): Promise<vo
             code: "ChangeNotVisible",
           },
           {},
-          { expect: { sinceMs: doneMs, expectedSeconds: run.timing.orderSeconds + restartSeconds } },
+          { ...(already ? { readNow: true } : {}), expect: { sinceMs: doneMs, expectedSeconds: already ? 0 : run.timing.orderSeconds + restartSeconds } },
         );
+        if (reboots) run.hooks.afterStart?.();
       } else {
         st.orderSettlingUntilMs = doneMs + run.timing.orderSeconds * 1000;
       }

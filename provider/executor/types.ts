@@ -93,11 +93,16 @@ export interface ApplyOptions {
  */
 export interface ApplyHooks {
   /**
-   * Awaited right before a step that takes the instance down (StopInstance), so the caller can
-   * hold it until a slot is free. Rejecting fails the apply before the stop: nothing more is touched.
+   * Awaited right before a step that takes the instance down, so the caller can hold it until a
+   * slot is free: a StopInstance, or the `ModifyPrepayInstanceSpec` of a subscription upgrade of a
+   * running instance (`RebootWhenFinished`: ECS restarts it once the order settles, with no
+   * StopInstance). Rejecting fails the apply before that call: nothing more is touched.
    */
   readonly beforeStop?: () => Promise<void>;
-  /** Called once the instance is Running again after a StartInstance step of the plan. */
+  /**
+   * Called once the instance is Running again: after a StartInstance step of the plan, or after
+   * the ECS restart of such an upgrade, once it shows the new type.
+   */
   readonly afterStart?: () => void;
 }
 

@@ -34,13 +34,17 @@ export interface InstanceState {
   readonly actual?: { instanceType: string; internetMaxBandwidthOut: number; internetMaxBandwidthIn: number; status: string };
   /** What the last rollout did: `changed`, `skipped`, `failed`, `rolledBack` or `untouched`. */
   readonly done: string;
-  /** How often the last rollout stopped it. */
+  /** How often the last rollout stopped it (StopInstance). */
   readonly stops: number;
+  /** How often the last rollout had ECS restart it (a subscription upgrade of a running instance); absent when never. */
+  readonly restarts?: number;
   readonly wave?: number;
-  /** Seconds from its stop until it served again and had warmed up. */
+  /** Seconds from its slot (its stop, or its reboot-making order) until it served again and had warmed up. */
   readonly notServingSeconds?: number;
   /** The calls of the last rollout: `Action(items) RequestId`. */
   readonly calls: readonly string[];
+  /** The orders its subscription changes created, in call order, as InstanceSpec records them (`lastApply[].orderId`); absent when none. */
+  readonly orderIds?: readonly string[];
   /** End of its last spec change (ISO 8601), for the cooldown across runs. */
   readonly lastChangeAt?: string;
   readonly error?: string;
@@ -94,9 +98,11 @@ function stateOf(m: MemberResult): InstanceState {
     ...(m.actual ? { actual: actualOf(m.actual) } : {}),
     done: m.outcome,
     stops: m.stops,
+    ...(m.restarts > 0 ? { restarts: m.restarts } : {}),
     ...(m.wave !== undefined ? { wave: m.wave } : {}),
     ...(m.notServingSeconds !== undefined ? { notServingSeconds: m.notServingSeconds } : {}),
     calls: m.steps.filter((s) => s.action !== undefined).map(callLine),
+    ...(m.steps.some((s) => s.orderId) ? { orderIds: m.steps.flatMap((s) => (s.orderId ? [s.orderId] : [])) } : {}),
     ...(m.lastChangeAt ? { lastChangeAt: m.lastChangeAt } : {}),
     ...(m.error ? { error: m.error } : {}),
   };

@@ -3,31 +3,50 @@
  * reviewer to approve. Pure.
  */
 import { describeStep, formatDuration } from "../describe";
-import type { Step } from "../plan";
+import { isOrderStep, type Step } from "../plan";
 import type { FleetPlan, MemberPlan } from "./plan";
 
 /** The changes of a plan in a few words: `ecs.g6.large → ecs.g6.xlarge, out 5 → 20`. */
 export function changeSummary(steps: readonly Step[]): string {
   const parts: string[] = [];
   for (const s of steps) {
-    if (s.kind === "modifyType") parts.push(`${s.from} → ${s.instanceType}`);
-    if (s.kind === "modifyBandwidth") {
+    if (s.kind === "modifyType" || s.kind === "modifyPrepayType") parts.push(`${s.from} → ${s.instanceType}`);
+    if (s.kind === "modifyBandwidth" || s.kind === "modifyNetworkSpec") {
       if (s.out) parts.push(`out ${s.out.from} → ${s.out.to} Mbit/s`);
       if (s.in) parts.push(`in ${s.in.from} → ${s.in.to} Mbit/s`);
     }
-    if (s.kind === "modifyTemporaryBandwidth") parts.push(`temporary out ${s.out} Mbit/s until ${s.endTime}`);
+    if (s.kind === "modifyTemporaryBandwidth" || s.kind === "modifyNetworkTemporary") parts.push(`temporary out ${s.out} Mbit/s until ${s.endTime}`);
     if (s.kind === "start" && parts.length === 0) parts.push("start again (stopped by an interrupted rollout)");
   }
   return parts.join(", ");
 }
 
+/**
+ * A subscription instance's orders in a few words, as InstanceSpec's preview counts them: each one
+ * paid (by AutoPay, or left unpaid for the console) or refunded.
+ */
+export function ordersSummary(steps: readonly Step[]): string {
+  const orders = steps.filter(isOrderStep);
+  if (orders.length === 0) return "";
+  const what = orders.map((o) => {
+    const item = o.kind === "modifyPrepayType" ? "type" : o.kind === "modifyNetworkSpec" ? "bandwidth" : "temporary window";
+    const refund = o.direction === "downgrade" && (o.kind !== "modifyPrepayType" || o.operatorTypeKnown);
+    return `${item} ${refund ? "REFUND" : o.autoPay ? "PAID by AutoPay" : "UNPAID (autoPay false: waits for payment in the console)"}`;
+  });
+  return `; orders: ${what.join(", ")}`;
+}
+
 function memberLine(m: MemberPlan): string {
   const what = changeSummary(m.plan.steps);
-  const down = m.kind === "stop" || m.kind === "restart" ? `; down ~${formatDuration(m.downtimeSeconds)}, not serving ~${formatDuration(m.notServingSeconds)}` : "";
-  const followUp = m.kind === "stop" && m.plan.steps.some((s, i) => i > 0 && s.kind === "modifyBandwidth" && m.plan.steps.slice(0, i).some((x) => x.kind === "start"))
-    ? "; bandwidth after the cooldown, outside the slot"
-    : "";
-  return `  ${m.instanceId}: ${what}${down}${followUp}`;
+  const how = m.kind === "restart" ? "start" : m.downBy === "reboot" ? "ONE ECS RESTART (subscription upgrade, no stop)" : "stop/start";
+  const down = m.kind === "stop" || m.kind === "restart" ? `; down ~${formatDuration(m.downtimeSeconds)} by ${how}, not serving ~${formatDuration(m.notServingSeconds)}` : "";
+  const rebootAt = m.plan.steps.findIndex((s) => s.kind === "modifyPrepayType" && s.restarts);
+  const backAt = rebootAt >= 0 ? rebootAt : m.plan.steps.findIndex((s) => s.kind === "start");
+  const followUp =
+    m.kind === "stop" && backAt >= 0 && m.plan.steps.some((s, i) => i > backAt && (s.kind === "modifyBandwidth" || s.kind === "modifyNetworkSpec"))
+      ? "; bandwidth after the cooldown, outside the slot"
+      : "";
+  return `  ${m.instanceId}: ${what}${down}${followUp}${ordersSummary(m.plan.steps)}`;
 }
 
 /**
@@ -52,8 +71,11 @@ export function describeRollout(p: FleetPlan): string[] {
   const noStop = by("noStop");
   const skip = by("skip");
   const r = p.rules;
+  const reboots = stops.filter((m) => m.downBy === "reboot").length;
   const lines = [
-    `rollout of ${p.members.length} instances: ${stops.length} stop for a type change, ${noStop.length} change without a stop (no slot), ${skip.length} already match` +
+    `rollout of ${p.members.length} instances: ${stops.length} stop for a type change` +
+      (reboots > 0 ? ` (${reboots} of them subscription upgrades: one ECS restart instead, in a slot all the same)` : "") +
+      `, ${noStop.length} change without a stop (no slot), ${skip.length} already match` +
       (restarts.length > 0 ? `, ${restarts.length} stopped by an interrupted rollout start first` : ""),
     `maxUnavailable ${p.maxUnavailable}${typeof r.maxUnavailable === "string" ? ` (${r.maxUnavailable} of ${p.members.length})` : ""}` +
       `, ${p.notServing.length} not serving now${p.notServing.length > 0 ? ` (${p.notServing.join(", ")}; they count)` : ""}` +
@@ -79,6 +101,14 @@ export function describeRollout(p: FleetPlan): string[] {
     const d = Math.max(...downs.map((m) => m.downtimeSeconds));
     const ns = Math.max(...downs.map((m) => m.notServingSeconds));
     lines.push(`per instance: down ~${formatDuration(d)}, not serving ~${formatDuration(ns)} (with health and warmup)`);
+  }
+  const orders = p.members.flatMap((m) => m.plan.steps.filter(isOrderStep));
+  if (orders.length > 0) {
+    const refunds = orders.filter((o) => o.direction === "downgrade" && (o.kind !== "modifyPrepayType" || o.operatorTypeKnown)).length;
+    const unpaid = orders.filter((o) => !(o.direction === "downgrade" && (o.kind !== "modifyPrepayType" || o.operatorTypeKnown)) && !o.autoPay).length;
+    lines.push(
+      `subscription orders: ${orders.length} — ${orders.length - refunds} to pay${unpaid > 0 ? ` (${unpaid} left unpaid: autoPay false)` : ""}, ${refunds} refund(s); each with a ClientToken: a retry or a re-run never orders twice`,
+    );
   }
   lines.push(`expected: most not serving at once ${p.mostDownAtOnce} (maxUnavailable ${p.maxUnavailable}), total ~${formatDuration(p.expectedTotalSeconds)}`);
   return lines;

@@ -57,6 +57,7 @@ export const SPEC_KEYS = [
   "allowStop",
   "stoppedMode",
   "cooldownSeconds",
+  "autoPay",
 ] as const;
 
 /** The fleet's inputs as the runtime reads them. */

@@ -6,7 +6,7 @@
  * touched), and the schedule — waves, downtime per instance, the most instances down at once and
  * the expected total — laid out with the same rule the executor follows.
  */
-import { plan as planOne, type Estimates, type Plan, type PlanContext, type Refusal, type Step } from "../plan";
+import { DEFAULT_ESTIMATES, plan as planOne, type Estimates, type Plan, type PlanContext, type Refusal, type Step } from "../plan";
 import type { InstanceSnapshot } from "../model";
 import type { DesiredSpec } from "../schema";
 
@@ -35,7 +35,10 @@ export type MemberKind =
   | "skip"
   /** Changes without a stop (bandwidth only, or a type change on an instance that is already Stopped): no slot. */
   | "noStop"
-  /** A type change on a running instance: it stops, so it takes a slot. */
+  /**
+   * A type change on a running instance: it goes down, so it takes a slot — by a stop and start, or
+   * (a subscription upgrade) by the restart ECS makes once the order settles (see `downBy`).
+   */
   | "stop"
   /** Down only because an interrupted rollout stopped it (restore marker): started first, holding a slot. */
   | "restart";
@@ -63,6 +66,12 @@ export interface MemberPlan {
   readonly plan: Extract<Plan, { kind: "ok" }>;
   /** Serving when planned. */
   readonly serving: boolean;
+  /**
+   * How a `stop` goes down: `stopStart` (StopInstance … StartInstance), or `reboot` (a subscription
+   * upgrade of a running instance: one ModifyPrepayInstanceSpec with RebootWhenFinished, and the
+   * restart ECS makes by itself once the order settles). The slot is taken before either.
+   */
+  readonly downBy?: "stopStart" | "reboot";
   /** The wave it goes down in (1-based; the canary is wave 1), for `stop` and `restart`. */
   readonly wave?: number;
   /** Expected seconds stopped (the single-instance plan's downtime). */
@@ -114,11 +123,23 @@ export function resolveMaxUnavailable(m: MaxUnavailable, fleetSize: number): num
   return Math.max(1, Math.floor((fleetSize * Number(match[1])) / 100));
 }
 
-/** The part of a plan's steps before its first stop (or first start, for an instance to restart), and the rest. */
-function phases(steps: readonly Step[], kind: MemberKind): { before: number; down: number; after: number } {
-  const firstDown = steps.findIndex((s) => (kind === "restart" ? s.kind === "start" : s.kind === "stop"));
+/** A subscription upgrade of a running instance: the order, then the restart ECS makes by itself. */
+const isRebootStep = (s: Step): boolean => s.kind === "modifyPrepayType" && s.restarts === true;
+
+/**
+ * The part of a plan's steps before it goes down (its first stop, its reboot-making order, or its
+ * first start for an instance to restart), the slot's part (until it runs again), and the rest. A
+ * reboot's restart is no step of its own: it lasts stop + start, the estimates the single-instance
+ * planner counts it with.
+ */
+function phases(steps: readonly Step[], kind: MemberKind, est: Estimates): { before: number; down: number; after: number } {
+  const firstDown = steps.findIndex((s) => (kind === "restart" ? s.kind === "start" : s.kind === "stop" || isRebootStep(s)));
   const sum = (xs: readonly Step[]) => xs.reduce((a, s) => a + s.expectedSeconds, 0);
   if (firstDown < 0) return { before: 0, down: 0, after: sum(steps) };
+  if (isRebootStep(steps[firstDown]!)) {
+    const reboot = est.stopSeconds + est.startSeconds;
+    return { before: sum(steps.slice(0, firstDown)), down: steps[firstDown]!.expectedSeconds + reboot, after: sum(steps.slice(firstDown + 1)) };
+  }
   const startAt = steps.findIndex((s, i) => i >= firstDown && s.kind === "start");
   const endDown = startAt < 0 ? steps.length : startAt + 1;
   return { before: sum(steps.slice(0, firstDown)), down: sum(steps.slice(firstDown, endDown)), after: sum(steps.slice(endDown)) };
@@ -128,7 +149,7 @@ function kindOf(m: MemberInput, p: Extract<Plan, { kind: "ok" }>): MemberKind {
   if (p.steps.length === 0) return "skip";
   const down = m.actual.status === "Stopped" || m.actual.status === "Stopping";
   if (down && m.ctx.startWhenDone === true) return "restart";
-  return p.stopsInstance ? "stop" : "noStop";
+  return p.stopsInstance || p.restartsInstance === true ? "stop" : "noStop";
 }
 
 /**
@@ -159,17 +180,6 @@ export function planRollout(members: readonly MemberInput[], rules: RolloutRules
     seen.set(id, index);
   });
   const planned = members.map((m, index) => {
-    if (m.actual.instanceChargeType === "PrePaid") {
-      const refusal: Refusal = {
-        code: "PrePaid",
-        field: "instances",
-        message:
-          `instance ${m.desired.instanceId} is a subscription (PrePaid) instance: a rolling resize does not take subscription instances yet ` +
-          `(their type change restarts them through an order, outside the rollout's slots); manage it with its own InstanceSpec`,
-      };
-      refusals.push({ instanceId: m.desired.instanceId, index, refusal });
-      return { kind: "refused" as const, refusals: [refusal] };
-    }
     const p = planOne(m.actual, m.desired, { ...m.ctx, estimates: { ...estimates, ...m.ctx.estimates } });
     if (p.kind === "refused") p.refusals.forEach((refusal) => refusals.push({ instanceId: m.desired.instanceId, index, refusal }));
     return p;
@@ -180,7 +190,8 @@ export function planRollout(members: readonly MemberInput[], rules: RolloutRules
   const infos = members.map((m, i) => {
     const p = planned[i] as Extract<Plan, { kind: "ok" }>;
     const kind = kindOf(m, p);
-    return { m, p, kind, ph: phases(p.steps, kind) };
+    const est = { ...DEFAULT_ESTIMATES, ...estimates, ...m.ctx.estimates };
+    return { m, p, kind, ph: phases(p.steps, kind, est) };
   });
   // Down intervals [from, to) of instances outside the slots: stopped ones this rollout leaves down
   // (forever), running ones not serving yet (until they recover).
@@ -261,6 +272,7 @@ export function planRollout(members: readonly MemberInput[], rules: RolloutRules
       kind: x.kind,
       plan: x.p,
       serving: x.m.serving,
+      ...(x.kind === "stop" ? { downBy: x.p.stopsInstance ? ("stopStart" as const) : ("reboot" as const) } : {}),
       ...(goesDown ? { wave: waveOf.get(id)!, downAtSeconds: at } : {}),
       downtimeSeconds: x.p.expectedDowntimeSeconds,
       notServingSeconds: goesDown ? x.ph.down + recover : x.p.expectedDowntimeSeconds,

@@ -49,6 +49,13 @@ export interface FleetSpecArgs {
   stoppedMode?: pulumi.Input<"KeepCharging" | "StopCharging">;
   /** Seconds the API refuses further changes after each one. Default 300. */
   cooldownSeconds?: pulumi.Input<number>;
+  /**
+   * Subscription (PrePaid) instances: pay the orders of upgrades from the account's balance (`true`)
+   * or leave them unpaid for the console (`false`; the change waits for the payment), as
+   * InstanceSpec's `autoPay`. No default: a rollout that would create an order to pay is refused at
+   * preview until it is set.
+   */
+  autoPay?: pulumi.Input<boolean>;
 }
 
 /** One instance of a fleet with its own overrides of the shared spec. */
@@ -78,7 +85,7 @@ export interface RolloutArgs {
   rollbackOnFailure?: pulumi.Input<boolean>;
 }
 
-/** The desired spec of a tier of existing pay-as-you-go ECS instances, and how to roll it. */
+/** The desired spec of a tier of existing ECS instances (pay-as-you-go or subscription), and how to roll it. */
 export interface InstanceSpecFleetArgs extends FleetSpecArgs {
   /** The instances: IDs, or `{instanceId, ...overrides}`; the shared spec applies to the rest. */
   instances: pulumi.Input<pulumi.Input<string | FleetInstanceArgs>[]>;
@@ -88,8 +95,8 @@ export interface InstanceSpecFleetArgs extends FleetSpecArgs {
   rollout?: pulumi.Input<RolloutArgs>;
   /** Give up an instance's apply after this many seconds (its wait for a slot included). Default 3600. */
   timeoutSeconds?: pulumi.Input<number>;
-  /** Estimates for the preview's schedule, seconds: `stopSeconds`, `startSeconds`, `stopLeadSeconds` and `healthSeconds` (Running to serving). */
-  estimates?: pulumi.Input<{ stopSeconds?: pulumi.Input<number>; startSeconds?: pulumi.Input<number>; stopLeadSeconds?: pulumi.Input<number>; healthSeconds?: pulumi.Input<number> }>;
+  /** Estimates for the preview's schedule, seconds: `stopSeconds`, `startSeconds`, `stopLeadSeconds`, `orderSeconds` (a subscription order until it applies) and `healthSeconds` (Running to serving). */
+  estimates?: pulumi.Input<{ stopSeconds?: pulumi.Input<number>; startSeconds?: pulumi.Input<number>; stopLeadSeconds?: pulumi.Input<number>; orderSeconds?: pulumi.Input<number>; healthSeconds?: pulumi.Input<number> }>;
   /** The ECS endpoint (default the region's public one). */
   endpoint?: pulumi.Input<string>;
   /** A named profile of the Alibaba Cloud CLI config to take credentials from. */
@@ -102,12 +109,16 @@ export interface FleetInstanceState {
   actual?: { instanceType: string; internetMaxBandwidthOut: number; internetMaxBandwidthIn: number; status: string };
   /** `changed`, `skipped`, `failed`, `rolledBack` or `untouched`. */
   done: string;
-  /** How often the last rollout stopped it. */
+  /** How often the last rollout stopped it (StopInstance). */
   stops: number;
+  /** How often the last rollout had ECS restart it (a subscription upgrade of a running instance). */
+  restarts?: number;
   wave?: number;
   notServingSeconds?: number;
   /** `Action(items) RequestId` of each call. */
   calls: string[];
+  /** The orders its subscription changes created (ModifyPrepayInstanceSpec, ModifyInstanceNetworkSpec), in call order. */
+  orderIds?: string[];
   lastChangeAt?: string;
   error?: string;
 }

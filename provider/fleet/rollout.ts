@@ -1,8 +1,10 @@
 /**
  * The rollout executor of an `InstanceSpecFleet`: every instance goes through the one executor
  * (`apply`), and this module decides when each may go down. An instance takes a slot right before
- * its StopInstance (the executor's `beforeStop` hook) and gives it back once it serves again and
- * has warmed up; its follow-up change after the cooldown (bandwidth) runs on outside the slot.
+ * its StopInstance, or right before the order of a subscription upgrade that ECS follows with a
+ * restart (the executor's `beforeStop` hook), and gives it back once it serves again and has warmed
+ * up (after the executor's `afterStart`); its follow-up change after the cooldown (bandwidth) runs
+ * on outside the slot.
  * A slot is granted only while the instances not serving — slot holders plus any other instance
  * of the fleet the health check sees down — stay within `maxUnavailable`. Works from the live
  * fleet, so running it again after an interruption finishes the job: an instance at its target is
@@ -77,6 +79,8 @@ export interface MemberResult {
   readonly outcome: MemberOutcome;
   /** This rollout stopped it (once for the change, once more for a rollback). */
   readonly stops: number;
+  /** ECS restarted it for this rollout's subscription upgrade (RebootWhenFinished; no StopInstance). */
+  readonly restarts: number;
   /** The wave it was planned in. */
   readonly wave?: number;
   /** The live instance at the end. */
@@ -85,7 +89,7 @@ export interface MemberResult {
   readonly steps: readonly AppliedStep[];
   readonly lastChangeAt?: string;
   readonly observed?: ObservedDurations;
-  /** Seconds from its StopInstance until it served again and had warmed up. */
+  /** Seconds from its slot (right before its StopInstance, or its reboot-making order) until it served again and had warmed up. */
   readonly notServingSeconds?: number;
   readonly error?: string;
 }
@@ -125,6 +129,8 @@ interface Tracked {
   readonly desired: DesiredSpec;
   readonly order: number;
   kind: MemberKind;
+  /** Goes down by ECS's restart after a subscription upgrade's order, not by a stop. */
+  reboots: boolean;
   wave?: number;
   before?: InstanceSnapshot;
   serving: boolean;
@@ -138,6 +144,7 @@ interface Tracked {
   steps: AppliedStep[];
   outcome?: MemberOutcome;
   stops: number;
+  restarts: number;
   downAtMs?: number;
   notServingSeconds?: number;
   lastChangeAt?: string;
@@ -239,6 +246,7 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
       desired,
       order,
       kind: mp.kind,
+      reboots: mp.downBy === "reboot",
       ...(mp.wave !== undefined ? { wave: mp.wave } : {}),
       before: snapshots.get(desired.instanceId),
       serving: mp.serving,
@@ -247,6 +255,7 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
       permit: false,
       steps: [],
       stops: 0,
+      restarts: 0,
     };
   });
   const byId = new Map(members.map((m) => [m.desired.instanceId, m]));
@@ -326,8 +335,10 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
         m,
         resolve: () => {
           m.downAtMs = clock.now();
-          m.stops++;
-          say(`[${m.desired.instanceId}] wave ${m.wave ?? "-"}${canary.has(m.desired.instanceId) ? " (canary)" : ""}: slot taken, stopping (${members.filter((x) => x.holder).length}/${K} slots in use)`);
+          if (m.reboots) m.restarts++;
+          else m.stops++;
+          const how = m.reboots ? "ordering the subscription upgrade (ECS restarts it once the order settles)" : "stopping";
+          say(`[${m.desired.instanceId}] wave ${m.wave ?? "-"}${canary.has(m.desired.instanceId) ? " (canary)" : ""}: slot taken, ${how} (${members.filter((x) => x.holder).length}/${K} slots in use)`);
           resolve();
         },
         reject,
@@ -497,7 +508,7 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
         m.observed = ae.partial.observed;
       }
       const changedSomething = m.steps.some((s) => s.action !== undefined && s.action !== "StopInstance" && s.outcome !== "skipped");
-      if ((r.cause instanceof Halted || o.signal?.aborted) && m.stops === 0) {
+      if ((r.cause instanceof Halted || o.signal?.aborted) && m.stops + m.restarts === 0) {
         unlaunch(m);
         // A change made before the gate (a bandwidth change planned first) is not "untouched".
         m.outcome = changedSomething ? "failed" : "untouched";
@@ -564,8 +575,9 @@ export async function rollout(o: RolloutOptions): Promise<RolloutResult> {
   const results: MemberResult[] = members.map((m) => ({
     instanceId: m.desired.instanceId,
     kind: m.kind,
-    outcome: m.outcome ?? (m.stops === 0 ? "untouched" : "failed"),
+    outcome: m.outcome ?? (m.stops + m.restarts === 0 ? "untouched" : "failed"),
     stops: m.stops,
+    restarts: m.restarts,
     ...(m.wave !== undefined ? { wave: m.wave } : {}),
     ...(m.after ?? m.before ? { actual: m.after ?? m.before } : {}),
     steps: m.steps,

@@ -97,7 +97,7 @@ describe("rollout planner", function () {
     ]);
     assert.deepEqual(lines.slice(4), [
       "wave 1 at ~0:00: i-a",
-      "  i-a: ecs.g6.large → ecs.g6.xlarge, out 5 → 20 Mbit/s; down ~0:21, not serving ~0:30; bandwidth after the cooldown, outside the slot",
+      "  i-a: ecs.g6.large → ecs.g6.xlarge, out 5 → 20 Mbit/s; down ~0:21 by stop/start, not serving ~0:30; bandwidth after the cooldown, outside the slot",
       "without a stop, from the start, outside the slots:",
       "  i-bw: out 5 → 20 Mbit/s",
       "already match, skipped: i-match",
@@ -137,7 +137,7 @@ describe("rollout planner", function () {
     assert.deepEqual([p.members[2]!.downAtSeconds, p.members[0]!.downAtSeconds, p.members[1]!.downAtSeconds], [0, 0, 19]);
   });
 
-  it("refuses per instance before anything is touched: subscription, EIP with bandwidth, local disks, duplicates", function () {
+  it("refuses per instance before anything is touched: a subscription order with autoPay undecided, EIP with bandwidth, local disks, duplicates", function () {
     const members = [
       member("i-ok", { instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 }),
       member("i-prepaid", { instanceType: "ecs.g6.xlarge" }, { instanceChargeType: "PrePaid" }),
@@ -150,8 +150,77 @@ describe("rollout planner", function () {
     if (p.kind !== "refused") return;
     assert.deepEqual(
       p.refusals.map((r) => `${r.index} ${r.instanceId} ${r.refusal.code}`),
-      ["4 i-ok InvalidRequest", "1 i-prepaid PrePaid", "2 i-eip EipBound", "3 i-local LocalDisks"],
+      ["4 i-ok InvalidRequest", "1 i-prepaid AutoPayUndecided", "2 i-eip EipBound", "3 i-local LocalDisks"],
     );
+  });
+});
+
+describe("rollout planner with subscription instances", function () {
+  /** A running subscription instance whose type catalogue offers ecs.g6.xlarge as an upgrade and ecs.c6.large as a downgrade. */
+  function prepaid(id: string, want: Partial<DesiredSpecInput>): MemberInput {
+    const m = member(id, want, { instanceChargeType: "PrePaid", expiredTime: "2031-01-01T00:00:00Z" });
+    return { ...m, ctx: { ...m.ctx, availableTypes: ["ecs.g6.xlarge", "ecs.c6.large"], downgradeTypes: ["ecs.c6.large"] } };
+  }
+  const EST_ORDER = { ...EST, orderSeconds: 2 };
+
+  it("an upgrade of a running subscription instance takes a slot for its order and the ECS restart, and the next instance waits for it", function () {
+    // GIVEN a running subscription instance upgraded with autoPay, then a pay-as-you-go one, maxUnavailable 1
+    const members = [prepaid("i-sub", { instanceType: "ecs.g6.xlarge", autoPay: true }), ...fleet(1)];
+    // WHEN planned
+    const p = ok(planRollout(members, { ...RULES, maxUnavailable: 1 }, EST_ORDER));
+    // THEN the subscription instance takes a slot too, going down by the restart (no StopInstance in its plan)
+    assert.deepEqual(p.members.map((m) => `${m.instanceId} ${m.kind} ${m.downBy}`), ["i-sub stop reboot", "i-01 stop stopStart"]);
+    assert.deepEqual(p.members[0]!.plan.steps.map((s) => s.kind), ["modifyPrepayType"]);
+    assert.deepEqual(p.waves, [["i-sub"], ["i-01"]]);
+    // AND its downtime is the restart (stop 10 + start 10); it is not serving for order 2 + restart 20 + health 5 + warmup 4
+    assert.deepEqual([p.members[0]!.downtimeSeconds, p.members[0]!.notServingSeconds], [20, 31]);
+    // AND i-01 goes down only once it serves again: at 31, never two down at once
+    assert.deepEqual(p.members.map((m) => m.downAtSeconds), [0, 31]);
+    assert.equal(p.mostDownAtOnce, 1);
+    assert.equal(p.expectedTotalSeconds, 31 + 21 + 9);
+    // AND the review says how each goes down and what the order costs
+    const lines = describeRollout(p);
+    assert.match(lines[0]!, /^rollout of 2 instances: 2 stop for a type change \(1 of them subscription upgrades: one ECS restart instead, in a slot all the same\)/);
+    assert.ok(lines.includes("  i-sub: ecs.g6.large → ecs.g6.xlarge; down ~0:20 by ONE ECS RESTART (subscription upgrade, no stop), not serving ~0:31; orders: type PAID by AutoPay"), lines.join("\n"));
+    assert.ok(lines.includes("  i-01: ecs.g6.large → ecs.g6.xlarge; down ~0:21 by stop/start, not serving ~0:30"), lines.join("\n"));
+    assert.ok(lines.includes("subscription orders: 1 — 1 to pay, 0 refund(s); each with a ClientToken: a retry or a re-run never orders twice"), lines.join("\n"));
+  });
+
+  it("a downgrade is a stop/start with a refund; its bandwidth order runs after the slot; autoPay per instance overrides the shared one", function () {
+    // GIVEN the fleet's inputs: autoPay false shared, true for i-up; i-down is downgraded
+    const inputs = parseFleetInputs({
+      regionId: "cn-hangzhou",
+      cooldownSeconds: 60,
+      autoPay: false,
+      instanceType: "ecs.g6.xlarge",
+      instances: [{ instanceId: "i-up", autoPay: true, internetMaxBandwidthOut: 20 }, { instanceId: "i-down", instanceType: "ecs.c6.large" }],
+    });
+    assert.ok(inputs.ok);
+    if (!inputs.ok) return;
+    assert.deepEqual(inputs.value.members.map((m) => `${m.instanceId} ${m.autoPay}`), ["i-up true", "i-down false"]);
+    const members = inputs.value.members.map((d) => ({ ...prepaid(d.instanceId, {}), desired: d }));
+    // WHEN planned
+    const p = ok(planRollout(members, { ...RULES, maxUnavailable: 1 }, EST_ORDER));
+    // THEN i-up restarts once for its type, its bandwidth order after the cooldown, outside the slot; i-down stops for a refund
+    assert.deepEqual(p.members.map((m) => `${m.kind} ${m.downBy}`), ["stop reboot", "stop stopStart"]);
+    assert.deepEqual(p.members[1]!.plan.steps.map((s) => s.kind), ["stop", "modifyPrepayType", "start"]);
+    const lines = describeRollout(p);
+    assert.ok(lines.some((l) => /^ {2}i-up: .*; bandwidth after the cooldown, outside the slot; orders: type PAID by AutoPay, bandwidth PAID by AutoPay$/.test(l)), lines.join("\n"));
+    assert.ok(lines.some((l) => /^ {2}i-down: ecs.g6.large → ecs.c6.large; down ~0:22 by stop\/start, .*; orders: type REFUND$/.test(l)), lines.join("\n"));
+    assert.ok(lines.includes("subscription orders: 3 — 2 to pay, 1 refund(s); each with a ClientToken: a retry or a re-run never orders twice"), lines.join("\n"));
+  });
+
+  it("refuses an upgrade whose order nobody said how to pay (autoPay undecided), naming autoPay; autoPay false plans it, left unpaid", function () {
+    // GIVEN a subscription upgrade without autoPay
+    const p = planRollout([prepaid("i-sub", { instanceType: "ecs.g6.xlarge" }), ...fleet(1)], RULES, EST_ORDER);
+    // THEN the rollout is refused for that instance, naming the field
+    assert.equal(p.kind, "refused");
+    if (p.kind !== "refused") return;
+    assert.deepEqual(p.refusals.map((r) => `${r.index} ${r.instanceId} ${r.refusal.code} ${r.refusal.field}`), ["0 i-sub AutoPayUndecided autoPay"]);
+    assert.match(p.refusals[0]!.refusal.message, /set autoPay: true/);
+    // AND with autoPay false the order is planned, shown unpaid
+    const unpaid = ok(planRollout([prepaid("i-sub", { instanceType: "ecs.g6.xlarge", autoPay: false })], RULES, EST_ORDER));
+    assert.match(describeRollout(unpaid).find((l) => l.startsWith("  i-sub"))!, /orders: type UNPAID \(autoPay false: waits for payment in the console\)$/);
   });
 });
 
