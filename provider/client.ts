@@ -452,7 +452,8 @@ const DISK_LISTING_MAX_PAGES = 10;
  * The identity calls are budgeted under: the account and region behind endpoint and credentials,
  * as a hash, so no credential is ever a readable key.
  */
-function budgetKey(endpoint: string, regionId: string, opts: EcsClientOptions): string {
+/** The key of the process scheduler (budget, coalescer, caches) the clients of this endpoint, region and identity share. */
+export function budgetKey(endpoint: string, regionId: string, opts: EcsClientOptions): string {
   const who = opts.credentials ? `key:${opts.credentials.accessKeyId}` : opts.profile !== undefined ? `profile:${opts.profile}` : "chain";
   return createHash("sha256").update(JSON.stringify([endpoint, regionId, who])).digest("hex");
 }

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { startSimulator, type CallLogEntry, type RunningSimulator, type SimInstance } from "../../simulator/index";
 import { apply, ApplyError, RETRY_POLICIES, type ApplyOptions } from "../../provider/executor";
-import { createEcsClient, type EcsApi } from "../../provider/client";
+import { budgetKey, createEcsClient, type EcsApi } from "../../provider/client";
+import { schedulerFor } from "../../provider/scheduler";
 import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
 import { stateWith } from "../helpers/sim";
 
@@ -100,6 +101,48 @@ describe("subscription instances against the simulator (real pop-core client)", 
     const orders = instance().orders ?? [];
     assert.deepEqual(orders.map((o) => [o.direction, o.status]), [["upgrade", "Paid"]]);
     assert.deepEqual(r.steps.filter((s) => s.orderId).map((s) => s.orderId), [orders[0]!.orderId]);
+  });
+
+  it("a rolling resize's hooks around the upgrade of a running instance: the gate right before the order, afterStart once it runs the new type after the ECS restart; its reads are downtime until then", async () => {
+    // GIVEN running i-demo-prepaid-01 (ecs.g6.large), and a caller that watches the instance from its gate to afterStart
+    const seen: string[] = [];
+    const statuses = new Set<string>();
+    let watching = false;
+    const watcher = setInterval(() => {
+      if (watching) statuses.add(instance().status);
+    }, 5);
+    const scheduler = schedulerFor(budgetKey(sim.url, sim.regionId, { regionId: sim.regionId, endpoint: sim.url, credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret } }))!;
+    let downAfterCall: boolean | undefined;
+    const r = await run(
+      { instanceType: "ecs.g6.xlarge", autoPay: true },
+      {
+        hooks: {
+          beforeStop: async () => {
+            seen.push(`gate: ${changes(sim.calls()).length} change calls, ${instance().status} ${instance().instanceType}`);
+            watching = true;
+          },
+          afterStart: () => {
+            watching = false;
+            seen.push(`afterStart: ${instance().status} ${instance().instanceType}`);
+          },
+        },
+        onProgress: (e) => {
+          if (e.type === "waitingForStatus" && downAfterCall === undefined) downAfterCall = scheduler.down.has(PREPAID);
+        },
+      },
+    );
+    clearInterval(watcher);
+    // THEN the gate was asked once, before any change call; afterStart came once, Running on the new type
+    assert.deepEqual(seen, ["gate: 0 change calls, Running ecs.g6.large", "afterStart: Running ecs.g6.xlarge"]);
+    // AND between the two the instance went through the ECS restart (not Running at some moment): the gate covers it
+    assert.ok([...statuses].some((s) => s !== "Running"), `statuses seen between the gate and afterStart: ${[...statuses].join(",")}`);
+    // AND one call, no StopInstance
+    assert.deepEqual(changes(sim.calls()), ["ModifyPrepayInstanceSpec(AutoPay=true,InstanceType=ecs.g6.xlarge,OperatorType=upgrade,RebootWhenFinished=true)"]);
+    assert.equal(r.after.instanceType, "ecs.g6.xlarge");
+    // AND the process scheduler counted it down (downtime priority) while it rebooted, and no longer once it runs the new type
+    assert.equal(downAfterCall, true);
+    assert.equal(scheduler.down.has(PREPAID), false);
+    assert.equal(scheduler.rebooting.has(PREPAID), false);
   });
 
   it("type downgrade of a running instance: its call checked while running (refused: NotStopped), stop, the call while Stopped, start; a refund, one downgrade counted", async () => {
