@@ -12,7 +12,7 @@ import type { RolloutRules } from "../../provider/fleet/plan";
 import { rollout, RolloutError, type RolloutOptions } from "../../provider/fleet/rollout";
 import { configureApiScheduling, DEFAULT_API_RATE_LIMITS } from "../../provider/scheduler";
 import { parseDesiredSpec } from "../../provider/schema";
-import { changeCalls } from "../helpers/sim";
+import { changeCalls, stateWith } from "../helpers/sim";
 
 const SIM_TIMING = { cooldownSeconds: 2, stopSeconds: 0.3, startSeconds: 0.3, tokenProcessingSeconds: 0, healthyAfterSeconds: 0.3 };
 const ENGINE_TIMING = {
@@ -198,5 +198,76 @@ describe("fleet rollout against the simulator", function () {
     assert.ok(mostNotServing(sim) <= 3, `most not serving ${mostNotServing(sim)}`);
     // AND the flapping one freed its slot only once it served 3 observations in a row (after the flap)
     assert.ok(lines.some((l) => l.startsWith(`[${IDS[3]}] serving`)), lines.join("\n"));
+  });
+
+  it("mixes pay-as-you-go and subscription instances: the subscription upgrade is one order with RebootWhenFinished, its slot covers the ECS restart, never more than 2 down", async function () {
+    // GIVEN the load balancer also serves subscription instance i-demo-prepaid-01 (running ecs.g6.large, out 5);
+    // orders settle in 0.3 s, the interval between two changes is 2 s
+    const PREPAID = "i-demo-prepaid-01";
+    await sim.close();
+    sim = await startSimulator({
+      port: 0,
+      timing: { ...SIM_TIMING, prepayIntervalSeconds: 2, prepayApplySeconds: 0.3 },
+      quiet: true,
+      availabilitySampleMs: 10,
+      state: stateWith((st) => st.loadBalancers.find((lb) => lb.loadBalancerId === DEMO_TIER_LB)!.backends.push(PREPAID)),
+    });
+    api = createEcsClient({ regionId: sim.regionId, endpoint: sim.url, credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }, timeoutMs: 2000 });
+    const ids = [IDS[0]!, IDS[1]!, PREPAID, IDS[2]!, IDS[3]!];
+    const fleet = ids.map((instanceId) => {
+      const r = parseDesiredSpec({ instanceId, regionId: "cn-hangzhou", cooldownSeconds: 2, timeoutSeconds: 120, instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20, autoPay: true });
+      if (!r.ok) throw new Error(JSON.stringify(r.failures));
+      return r.value;
+    });
+    // AND a watcher noting when the subscription instance is not Running, and when each progress line came
+    const timed: { atMs: number; line: string }[] = [];
+    const notRunningAt: number[] = [];
+    const watcher = setInterval(() => {
+      if (sim.getState().instances.find((i) => i.instanceId === PREPAID)!.status !== "Running") notRunningAt.push(Date.now());
+    }, 5);
+    sim.resetAvailability();
+    // WHEN the five are rolled to ecs.g6.xlarge, out 20 (maxUnavailable 2, canary 1)
+    let r;
+    try {
+      r = await run({
+        members: fleet,
+        timing: { ...ENGINE_TIMING, orderSeconds: 0.3 },
+        estimates: { stopSeconds: 0.3, startSeconds: 0.3, modifySeconds: 0.02, orderSeconds: 0.3, healthSeconds: 0 },
+        onProgress: (line) => {
+          lines.push(line);
+          timed.push({ atMs: Date.now(), line });
+        },
+      });
+    } finally {
+      clearInterval(watcher);
+    }
+    // THEN never more than 2 backends of the six were not serving at a sampled moment
+    assert.ok(mostNotServing(sim) <= 2, `most not serving ${mostNotServing(sim)}`);
+    assert.ok(mostNotServing(sim) >= 1, "the sampler saw the rollout");
+    // AND the subscription instance got one ModifyPrepayInstanceSpec with RebootWhenFinished=true and no StopInstance/StartInstance, its bandwidth by an order after
+    const its = sim.calls().filter((c) => c.params.InstanceId === PREPAID && ["ModifyPrepayInstanceSpec", "ModifyInstanceNetworkSpec", "ModifyInstanceSpec", "StopInstance", "StartInstance", "RebootInstance"].includes(c.action) && !c.code);
+    assert.deepEqual(its.map((c) => c.action), ["ModifyPrepayInstanceSpec", "ModifyInstanceNetworkSpec"]);
+    assert.deepEqual([its[0]!.params.RebootWhenFinished, its[0]!.params.AutoPay, its[0]!.params.InstanceType], ["true", "true", "ecs.g6.xlarge"]);
+    const inst = sim.getState().instances.find((i) => i.instanceId === PREPAID)!;
+    assert.deepEqual([inst.status, inst.instanceType, inst.internetMaxBandwidthOut], ["Running", "ecs.g6.xlarge", 20]);
+    // AND the pay-as-you-go ones each stopped once, as before
+    for (const id of ids.filter((x) => x !== PREPAID)) {
+      assert.deepEqual(changeCalls(sim.calls(), id), ["StopInstance(StoppedMode=KeepCharging)", "ModifyInstanceSpec(InstanceType)", "StartInstance()", "ModifyInstanceSpec(InternetMaxBandwidthOut)"], id);
+    }
+    // AND its slot covered the restart: taken before the order, freed after it ran again, every moment it was not Running in between
+    const at = (re: RegExp) => timed.find((t) => t.line.startsWith(`[${PREPAID}]`) && re.test(t.line))?.atMs;
+    const taken = at(/slot taken, ordering the subscription upgrade/);
+    const freed = at(/slot freed/);
+    assert.ok(taken !== undefined && freed !== undefined, lines.join("\n"));
+    assert.ok(notRunningAt.length > 0, "the watcher saw the ECS restart");
+    assert.ok(taken <= its[0]!.atMs, "the slot was taken before the order");
+    assert.ok(taken <= Math.min(...notRunningAt) && Math.max(...notRunningAt) <= freed, `restart ${Math.min(...notRunningAt)}..${Math.max(...notRunningAt)} outside the slot ${taken}..${freed}`);
+    // AND its bandwidth order took no slot: sent after the slot was freed
+    assert.ok(its[1]!.atMs >= freed, "the bandwidth order came after the slot was freed");
+    // AND the result records the restart, no stop, and both orders
+    const m = r.members.find((x) => x.instanceId === PREPAID)!;
+    assert.deepEqual([m.outcome, m.stops, m.restarts], ["changed", 0, 1]);
+    assert.deepEqual(m.steps.flatMap((st) => (st.orderId ? [st.orderId] : [])), (inst.orders ?? []).map((o) => o.orderId));
+    assert.equal((inst.orders ?? []).length, 2);
   });
 });
