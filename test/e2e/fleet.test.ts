@@ -105,7 +105,7 @@ describe("InstanceSpecFleet through the real pulumi CLI and the simulator", func
     assert.deepEqual(new Set((await states()).map((x) => `${x.actual?.instanceType} ${x.actual?.status}`)), new Set(["ecs.g6.xlarge Running"]));
   });
 
-  it("fails the preview naming each refused instance before anything is touched", async function () {
+  it("fails the preview naming each refused instance before anything is touched (a subscription upgrade with autoPay undecided among them)", async function () {
     await newProject(
       `const { InstanceSpecFleet } = require("pulumi-ecs-spec");\nnew InstanceSpecFleet("tier", ${JSON.stringify({
         instances: ["i-demo-web-01", "i-demo-prepaid-01", "i-demo-localdisk-01"],
@@ -116,9 +116,43 @@ describe("InstanceSpecFleet through the real pulumi CLI and the simulator", func
     const preview = await project!.preview([], { allowFailure: true });
     assert.notEqual(preview.code, 0);
     const out = preview.stdout + preview.stderr;
-    assert.match(out, /i-demo-prepaid-01: instance i-demo-prepaid-01 is a subscription \(PrePaid\) instance/);
+    assert.match(out, /i-demo-prepaid-01: i-demo-prepaid-01 is a subscription instance: the type upgrade creates an order that costs money/);
+    assert.match(out, /set autoPay: true/);
     assert.match(out, /i-demo-localdisk-01: instance i-demo-localdisk-01 has local \(ephemeral\) disks/);
     assert.deepEqual(sim.calls().filter((c) => ["StopInstance", "ModifyInstanceSpec", "StartInstance", "TagResources"].includes(c.action)), []);
+  });
+
+  it("a subscription instance in the fleet (autoPay): the preview shows its restart and its order; up upgrades it by one order, no stop, its OrderId recorded", async function () {
+    // GIVEN a fleet of a pay-as-you-go and a subscription instance (orders settle in 0.3 s), autoPay true, one at a time
+    await sim.close();
+    sim = await startSimulator({ port: 0, timing: { ...TIMING, prepayApplySeconds: 0.3, prepayIntervalSeconds: 3 }, quiet: true });
+    await newProject(
+      `const { InstanceSpecFleet } = require("pulumi-ecs-spec");\nconst f = new InstanceSpecFleet("tier", ${JSON.stringify({
+        instances: ["i-demo-web-01", "i-demo-prepaid-01"],
+        instanceType: "ecs.g6.xlarge",
+        autoPay: true,
+        cooldownSeconds: TIMING.cooldownSeconds,
+        estimates: { stopSeconds: TIMING.stopSeconds, startSeconds: TIMING.startSeconds, orderSeconds: 0.3 },
+        rollout: { maxUnavailable: 1 },
+      })});\nexports.states = f.instanceStates;\n`,
+    );
+    // WHEN previewed THEN each instance says how it goes down, and the order is shown paid
+    const preview = await project!.preview();
+    assert.match(preview.stdout, /i-demo-prepaid-01: ecs.g6.large → ecs.g6.xlarge; down ~0:01 by ONE ECS RESTART \(subscription upgrade, no stop\)[^\n]*; orders: type PAID by AutoPay/);
+    assert.match(preview.stdout, /i-demo-web-01: [^\n]*by stop\/start/);
+    // WHEN applied
+    await project!.up();
+    // THEN the subscription instance got one ModifyPrepayInstanceSpec with RebootWhenFinished, no stop; both run the new type
+    const calls = sim.calls().filter((c) => c.params.InstanceId === "i-demo-prepaid-01" && ["ModifyPrepayInstanceSpec", "StopInstance", "StartInstance"].includes(c.action));
+    assert.deepEqual(calls.map((c) => `${c.action} ${c.params.RebootWhenFinished}`), ["ModifyPrepayInstanceSpec true"]);
+    const orders = sim.getState().instances.find((i) => i.instanceId === "i-demo-prepaid-01")!.orders ?? [];
+    // AND the outputs record it: no stop, one restart, its OrderId
+    const s = (await states()) as (State & { restarts?: number; orderIds?: string[] })[];
+    assert.deepEqual(
+      s.map((x) => `${x.instanceId} ${x.done} ${x.stops} ${x.restarts ?? 0} ${x.actual?.instanceType} ${(x.orderIds ?? []).join(",")}`),
+      ["i-demo-web-01 changed 1 0 ecs.g6.xlarge ", `i-demo-prepaid-01 changed 0 1 ecs.g6.xlarge ${orders.map((o) => o.orderId).join(",")}`],
+    );
+    assert.equal(orders.length, 1);
   });
 
   it("stops after a canary that never serves: the others untouched, the canary rolled back to its old type", async function () {
