@@ -25,20 +25,21 @@ export function changeSummary(steps: readonly Step[]): string {
  * A subscription instance's orders in a few words, as InstanceSpec's preview counts them: each one
  * paid (by AutoPay, or left unpaid for the console) or refunded.
  */
-export function ordersSummary(steps: readonly Step[]): string {
+export function ordersSummary(steps: readonly Step[]): string | undefined {
   const orders = steps.filter(isOrderStep);
-  if (orders.length === 0) return "";
+  if (orders.length === 0) return undefined;
   const what = orders.map((o) => {
     const item = o.kind === "modifyPrepayType" ? "type" : o.kind === "modifyNetworkSpec" ? "bandwidth" : "temporary window";
     const refund = o.direction === "downgrade" && (o.kind !== "modifyPrepayType" || o.operatorTypeKnown);
     return `${item} ${refund ? "REFUND" : o.autoPay ? "PAID by AutoPay" : "UNPAID (autoPay false: waits for payment in the console)"}`;
   });
-  return `; orders: ${what.join(", ")}`;
+  return what.join(", ");
 }
 
-function memberLine(m: MemberPlan): string {
+/** An instance's line, and its orders on a line of their own (Pulumi cuts long plan lines). */
+function memberLines(m: MemberPlan): string[] {
   const what = changeSummary(m.plan.steps);
-  const how = m.kind === "restart" ? "start" : m.downBy === "reboot" ? "ONE ECS RESTART (subscription upgrade, no stop)" : "stop/start";
+  const how = m.kind === "restart" ? "start" : m.downBy === "reboot" ? "ECS restart (no stop)" : "stop/start";
   const down = m.kind === "stop" || m.kind === "restart" ? `; down ~${formatDuration(m.downtimeSeconds)} by ${how}, not serving ~${formatDuration(m.notServingSeconds)}` : "";
   const rebootAt = m.plan.steps.findIndex((s) => s.kind === "modifyPrepayType" && s.restarts);
   const backAt = rebootAt >= 0 ? rebootAt : m.plan.steps.findIndex((s) => s.kind === "start");
@@ -46,7 +47,8 @@ function memberLine(m: MemberPlan): string {
     m.kind === "stop" && backAt >= 0 && m.plan.steps.some((s, i) => i > backAt && (s.kind === "modifyBandwidth" || s.kind === "modifyNetworkSpec"))
       ? "; bandwidth after the cooldown, outside the slot"
       : "";
-  return `  ${m.instanceId}: ${what}${down}${followUp}${ordersSummary(m.plan.steps)}`;
+  const orders = ordersSummary(m.plan.steps);
+  return [`  ${m.instanceId}: ${what}${down}${followUp}`, ...(orders ? [`    ${m.instanceId} orders: ${orders}`] : [])];
 }
 
 /**
@@ -57,7 +59,7 @@ function memberLine(m: MemberPlan): string {
  * @example
  * // rollout of 10 instances: 10 stop for a type change (waves of at most 2), 0 change without a stop, 0 already match
  * // wave 1 (canary, then bake 0:30) at ~0:00: i-a
- * //   i-a: ecs.g6.large → ecs.g6.xlarge; down ~1:35, not serving ~2:05
+ * //   i-a: ecs.g6.large → ecs.g6.xlarge; down ~1:35 by stop/start, not serving ~2:05
  * // …
  * // expected: most not serving at once 2 (maxUnavailable 2), total ~12:40
  */
@@ -73,13 +75,12 @@ export function describeRollout(p: FleetPlan): string[] {
   const r = p.rules;
   const reboots = stops.filter((m) => m.downBy === "reboot").length;
   const lines = [
-    `rollout of ${p.members.length} instances: ${stops.length} stop for a type change` +
-      (reboots > 0 ? ` (${reboots} of them subscription upgrades: one ECS restart instead, in a slot all the same)` : "") +
-      `, ${noStop.length} change without a stop (no slot), ${skip.length} already match` +
+    `rollout of ${p.members.length} instances: ${stops.length} stop for a type change, ${noStop.length} change without a stop (no slot), ${skip.length} already match` +
       (restarts.length > 0 ? `, ${restarts.length} stopped by an interrupted rollout start first` : ""),
     `maxUnavailable ${p.maxUnavailable}${typeof r.maxUnavailable === "string" ? ` (${r.maxUnavailable} of ${p.members.length})` : ""}` +
       `, ${p.notServing.length} not serving now${p.notServing.length > 0 ? ` (${p.notServing.join(", ")}; they count)` : ""}` +
       `; maxFailures ${r.maxFailures}${r.rollbackOnFailure ? ", rollback on failure" : ""}`,
+    ...(reboots > 0 ? [`${reboots} of the ${stops.length} are subscription upgrades: down by ONE ECS RESTART after the order (no stop), in a slot all the same`] : []),
     `schedule: waves of at most ${p.maxUnavailable}; the next instance stops as soon as a slot frees (serving again + warmup ${formatDuration(r.warmupSeconds)})`,
     `health: ~${formatDuration(p.estimates.healthSeconds)} from Running to serving; an instance not serving after ${formatDuration(r.healthTimeoutSeconds)} has failed`,
   ];
@@ -89,11 +90,11 @@ export function describeRollout(p: FleetPlan): string[] {
     const isCanary = r.canary.size > 0 && first.kind === "stop" && stops.slice(0, r.canary.size).some((m) => m.instanceId === ids[0]);
     const label = first.kind === "restart" ? "restart" : isCanary ? `canary, then bake ${formatDuration(r.canary.bakeSeconds)}` : "";
     lines.push(`wave ${i + 1}${label ? ` (${label})` : ""} at ~${formatDuration(first.downAtSeconds ?? 0)}: ${ids.join(", ")}`);
-    for (const id of ids) lines.push(memberLine(byId.get(id)!));
+    for (const id of ids) lines.push(...memberLines(byId.get(id)!));
   });
   if (noStop.length > 0) {
     lines.push(`without a stop, from the start, outside the slots:`);
-    for (const m of noStop) lines.push(memberLine(m));
+    for (const m of noStop) lines.push(...memberLines(m));
   }
   if (skip.length > 0) lines.push(`already match, skipped: ${skip.map((m) => m.instanceId).join(", ")}`);
   const downs = [...stops, ...restarts];

@@ -127,7 +127,8 @@ export interface FleetInstanceState {
  * A rolling resize of a tier of ECS instances: each instance changes like an `InstanceSpec`
  * (single-item calls, a stop only for a type change, cooldowns waited out), and the fleet never
  * has more than `rollout.maxUnavailable` instances not serving — a slot is taken right before a
- * stop and freed once the instance serves again (health check) and has warmed up. A canary wave
+ * stop (or before a subscription upgrade's order, which ECS follows with a restart) and freed once
+ * the instance serves again (health check) and has warmed up. A canary wave
  * bakes first; failures stop the rollout (and may roll an instance back). `pulumi preview --diff`
  * shows the waves under `plan`. A killed rollout is finished by the next `up`.
  *

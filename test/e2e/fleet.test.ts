@@ -138,7 +138,9 @@ describe("InstanceSpecFleet through the real pulumi CLI and the simulator", func
     );
     // WHEN previewed THEN each instance says how it goes down, and the order is shown paid
     const preview = await project!.preview();
-    assert.match(preview.stdout, /i-demo-prepaid-01: ecs.g6.large → ecs.g6.xlarge; down ~0:01 by ONE ECS RESTART \(subscription upgrade, no stop\)[^\n]*; orders: type PAID by AutoPay/);
+    assert.match(preview.stdout, /"  i-demo-prepaid-01: ecs.g6.large → ecs.g6.xlarge; down ~0:01 by ECS restart \(no stop\), not serving ~0:01"/);
+    assert.match(preview.stdout, /"    i-demo-prepaid-01 orders: type PAID by AutoPay"/);
+    assert.match(preview.stdout, /"1 of the 2 are subscription upgrades: down by ONE ECS RESTART after the order \(no stop\), in a slot all the same"/);
     assert.match(preview.stdout, /i-demo-web-01: [^\n]*by stop\/start/);
     // WHEN applied
     await project!.up();
