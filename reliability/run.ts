@@ -10,7 +10,7 @@
  * Exit status: 0 when every cell (and kill point) passed, 1 when one failed, 2 on bad flags.
  */
 import { writeFileSync } from "node:fs";
-import { formatKillPoints, runKillPoints, type KillResult } from "./kill";
+import { formatKillPoints, formatSubscriptionKillPoints, runKillPoints, runSubscriptionKillPoints, type KillResult, type SubscriptionKillResult } from "./kill";
 import { ANSWER_LATE_MS, CLIENT_TIMEOUT_MS, formatMatrix, REQUEST_LATE_MS, runMatrix, SCENARIOS, SIM_TIMING, verdict } from "./matrix";
 
 const USAGE = `usage: npm run reliability -- [flags]
@@ -80,6 +80,7 @@ async function main(): Promise<number> {
     for (const c of matrix.cells.filter((x) => x.trace)) console.log(`\n${c.scenario} ${c.step} × ${c.fault}:\n  ${c.trace!.join("\n  ")}`);
   }
   let kills: KillResult[] = [];
+  let subKills: SubscriptionKillResult[] = [];
   if (flags.kill) {
     console.log("\nkill points: SIGKILL of `pulumi up` (CLI and provider) right after a step took effect, then `pulumi up` again\n");
     kills = await runKillPoints({
@@ -87,9 +88,15 @@ async function main(): Promise<number> {
       onResult: (r) => process.stderr.write(`  ${r.phase} ${r.point}: ${r.problems.length === 0 ? "OK" : r.problems.join("; ")} (${(r.ms / 1000).toFixed(1)} s)\n`),
     });
     console.log(formatKillPoints(kills));
+    console.log("\nsubscription kill points: the same, for a subscription upgrade + bandwidth and a downgrade of i-demo-prepaid-01\n");
+    subKills = await runSubscriptionKillPoints({
+      ...(only ? { only: (phase, point) => only.test(`${phase}|${point.id}`) } : {}),
+      onResult: (r) => process.stderr.write(`  ${r.phase} ${r.point}: ${r.problems.length === 0 ? "OK" : r.problems.join("; ")} (${(r.ms / 1000).toFixed(1)} s)\n`),
+    });
+    console.log(formatSubscriptionKillPoints(subKills));
   }
-  if (flags.json) writeFileSync(flags.json, JSON.stringify({ matrix, kills }, null, 2) + "\n");
-  const failed = matrix.cells.some((c) => c.problems.length > 0) || kills.some((r) => r.problems.length > 0);
+  if (flags.json) writeFileSync(flags.json, JSON.stringify({ matrix, kills, subscriptionKills: subKills }, null, 2) + "\n");
+  const failed = matrix.cells.some((c) => c.problems.length > 0) || kills.some((r) => r.problems.length > 0) || subKills.some((r) => r.problems.length > 0);
   return failed ? 1 : 0;
 }
 
