@@ -11,12 +11,19 @@
  * the call, inside that backoff. "Before the window" is a kill in the cooldown the provider waits
  * before its last call, the instance Running again.
  *
+ * Subscription kill points (`SUBSCRIPTION_KILL_POINTS`): the same, for a subscription upgrade of a
+ * running instance with a bandwidth change (killed right after ModifyPrepayInstanceSpec was sent,
+ * after it was answered while its order settles, during the ECS restart the order makes, after the
+ * bandwidth order) and a downgrade (killed between the stop and the order, between the order and the
+ * start). The next `up` must finish with exactly one order per item, the instance Running, the type
+ * applied, and no call refused but the subscription interval the killed run started (`Throttling`).
+ *
  * Used by test/e2e/reliability.kill.test.ts and `npm run reliability -- --kill`.
  */
 import { PulumiProject, startInBackground } from "../test/harness/pulumi";
 import { simEnv } from "../test/helpers/sim";
 import { startSimulator, type CallLogEntry, type RunningSimulator } from "../simulator/index";
-import { futureWindow, INSTANCE_ID, itemOf, tally, TO, type Item } from "./matrix";
+import { futureWindow, INSTANCE_ID, itemOf, ordersOf, PREPAID_ID, scenarioOf, tally, TO, type Item, type ScenarioId } from "./matrix";
 import type { TemporaryBandwidth } from "../provider/engine";
 
 /** Simulator time for the kill tests: short, but with room to land a kill between two calls. */
@@ -80,16 +87,16 @@ async function until(sim: RunningSimulator, what: string, found: (calls: CallLog
   }
 }
 
-const ofItem = (item: Item) => (c: CallLogEntry) => c.params.InstanceId === INSTANCE_ID && itemOf(c) === item;
+const ofItem = (item: Item, instanceId = INSTANCE_ID) => (c: CallLogEntry) => c.params.InstanceId === instanceId && itemOf(c) === item;
 const answered = (c: CallLogEntry) => c.httpStatus === 200 && c.code === undefined;
 
 /** The calls that took effect, in order: answered 200 (lost answers included), replays left out. */
-function effective(calls: readonly CallLogEntry[]): Item[] {
+function effective(calls: readonly CallLogEntry[], instanceId = INSTANCE_ID): Item[] {
   const seen = new Set<string>();
   const out: Item[] = [];
   for (const c of calls) {
     const item = itemOf(c);
-    if (!item || c.params.InstanceId !== INSTANCE_ID || !answered(c)) continue;
+    if (!item || c.params.InstanceId !== instanceId || !answered(c)) continue;
     if (c.fault !== undefined && c.fault !== "lostResponse") continue;
     const id = (c.response as { RequestId?: string } | null)?.RequestId ?? "";
     if (seen.has(id)) continue;
@@ -212,6 +219,206 @@ export async function runKillPoint(phase: Phase, point: KillPoint): Promise<Kill
     project?.remove();
     await sim.close();
   }
+}
+
+// ------------------------------------------------------------------------ subscription kill points
+
+/** Simulator time for the subscription kill points: the interval as the cooldown, an order settling in 1.5 s. */
+export const SUBSCRIPTION_KILL_TIMING = { ...KILL_TIMING, prepayIntervalSeconds: KILL_TIMING.cooldownSeconds, prepayApplySeconds: 1.5, networkApplySeconds: 0 };
+
+/** Where a kill of a subscription change lands. */
+export interface SubscriptionKillPoint extends KillPoint {
+  readonly scenario: Extract<ScenarioId, "prepaidUpgrade" | "prepaidDowngrade">;
+}
+
+export const SUBSCRIPTION_KILL_POINTS: readonly SubscriptionKillPoint[] = [
+  { id: "upgradeOrderSent", scenario: "prepaidUpgrade", label: "upgrade: right after ModifyPrepayInstanceSpec was sent (its answer lost)", before: ["type"] },
+  { id: "upgradeOrderSettling", scenario: "prepaidUpgrade", label: "upgrade: after ModifyPrepayInstanceSpec was answered, while its order settles", before: ["type"] },
+  { id: "upgradeRestart", scenario: "prepaidUpgrade", label: "upgrade: during the ECS restart the order makes", before: ["type"] },
+  { id: "upgradeAfterBandwidth", scenario: "prepaidUpgrade", label: "upgrade: after the bandwidth order (ModifyInstanceNetworkSpec)", before: ["type", "bandwidth"] },
+  { id: "downgradeAfterStop", scenario: "prepaidDowngrade", label: "downgrade: after StopInstance, before the order", before: ["stop"] },
+  { id: "downgradeAfterOrder", scenario: "prepaidDowngrade", label: "downgrade: after the order (ModifyPrepayInstanceSpec), before the start", before: ["stop", "type"] },
+];
+
+/** Polls `found` on the simulator's state (a minute at most). */
+async function untilState(sim: RunningSimulator, what: string, found: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!found()) {
+    if (Date.now() > deadline) throw new Error(`waited a minute for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Arms a subscription kill point and resolves when the kill should land. */
+async function reachSubscription(sim: RunningSimulator, point: SubscriptionKillPoint): Promise<void> {
+  const id = PREPAID_ID;
+  const lose = (action: string) => sim.addFault({ action, instanceId: id, kind: "lostResponse", count: 1 });
+  const lost = (item: Item) => (calls: CallLogEntry[]) => calls.some((c) => ofItem(item, id)(c) && c.fault === "lostResponse");
+  const instance = () => sim.getState().instances.find((x) => x.instanceId === id)!;
+  const typeOrder = () => (instance().orders ?? []).find((o) => o.change.item === "instanceType");
+  switch (point.id) {
+    case "upgradeOrderSent":
+      lose("ModifyPrepayInstanceSpec");
+      return until(sim, "ModifyPrepayInstanceSpec", lost("type"));
+    case "upgradeOrderSettling":
+      await until(sim, "ModifyPrepayInstanceSpec answered", (calls) => calls.some((c) => ofItem("type", id)(c) && answered(c) && c.fault === undefined));
+      // Half the order's time: the provider is waiting for it, the order is still processing.
+      await sleep((SUBSCRIPTION_KILL_TIMING.prepayApplySeconds * 1000) / 2);
+      if (typeOrder()?.status !== "Processing") throw new Error(`the order is ${typeOrder()?.status}, not Processing, at the kill`);
+      return;
+    case "upgradeRestart":
+      return untilState(sim, "the ECS restart after the order", () => typeOrder()?.status === "Paid" && (instance().status === "Stopping" || instance().status === "Starting"));
+    case "upgradeAfterBandwidth":
+      lose("ModifyInstanceNetworkSpec");
+      return until(sim, "ModifyInstanceNetworkSpec", lost("bandwidth"));
+    case "downgradeAfterStop":
+      lose("StopInstance");
+      return until(sim, "StopInstance", lost("stop"));
+    case "downgradeAfterOrder":
+      // The downgrade's call is also sent once before the stop (its check while running): arm after the stop.
+      await until(sim, "StopInstance", (calls) => calls.some(ofItem("stop", id)));
+      lose("ModifyPrepayInstanceSpec");
+      return until(sim, "the downgrade's order", lost("type"));
+    default:
+      throw new Error(`unknown kill point ${point.id}`);
+  }
+}
+
+/** What one subscription kill point found. */
+export interface SubscriptionKillResult extends Omit<KillResult, "end" | "window"> {
+  readonly scenario: SubscriptionKillPoint["scenario"];
+  readonly end: { readonly status: string; readonly instanceType: string; readonly internetMaxBandwidthOut: number };
+  /** Orders on the instance at the end, per item, and their statuses. */
+  readonly orders: Readonly<Record<"type" | "bandwidth" | "temporary", number>>;
+  readonly orderStatuses: readonly string[];
+}
+
+function prepaidProgram(args: Record<string, unknown>): string {
+  return programOf(args);
+}
+
+/** One subscription kill point: a fresh simulator and stack, the killed `up`, then `up` again. */
+export async function runSubscriptionKillPoint(phase: Phase, point: SubscriptionKillPoint): Promise<SubscriptionKillResult> {
+  const began = Date.now();
+  const scenario = scenarioOf(point.scenario);
+  const sim = await startSimulator({ port: 0, timing: SUBSCRIPTION_KILL_TIMING, quiet: true });
+  let project: PulumiProject | undefined;
+  try {
+    const target =
+      point.scenario === "prepaidUpgrade"
+        ? { instanceId: PREPAID_ID, instanceType: scenario.to.instanceType, internetMaxBandwidthOut: scenario.to.internetMaxBandwidthOut, autoPay: true }
+        : { instanceId: PREPAID_ID, instanceType: scenario.to.instanceType };
+    const T = SUBSCRIPTION_KILL_TIMING;
+    project = await PulumiProject.create("killsub", {
+      program: prepaidProgram(phase === "update" ? { instanceId: PREPAID_ID, internetMaxBandwidthOut: scenario.from.internetMaxBandwidthOut } : target),
+      config: {
+        "alicloud:region": sim.regionId,
+        "pulumi-ecs-spec:cooldownSeconds": String(T.cooldownSeconds),
+        "pulumi-ecs-spec:estimates": JSON.stringify({ stopSeconds: T.stopSeconds, startSeconds: T.startSeconds, orderSeconds: T.prepayApplySeconds }),
+      },
+      env: simEnv(sim),
+    });
+    if (phase === "update") {
+      await project.up();
+      project.writeProgram(prepaidProgram(target));
+    }
+    const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
+    try {
+      await reachSubscription(sim, point);
+    } finally {
+      run.kill();
+    }
+    await run.exited;
+    sim.clearFaults();
+    // Longer than the backoff the provider was in: had it survived, its next call would show.
+    await sleep(2500);
+    const killedAfter = effective(sim.calls(), PREPAID_ID);
+    project.removeStaleLocks();
+    const up = await project.up([], { allowFailure: true });
+    const calls = sim.calls();
+    const t = tally(calls, PREPAID_ID);
+    const i = sim.getState().instances.find((x) => x.instanceId === PREPAID_ID)!;
+    const o = ordersOf(i);
+    const end = { status: i.status, instanceType: i.instanceType, internetMaxBandwidthOut: i.internetMaxBandwidthOut };
+    const problems: string[] = [];
+    if (killedAfter.join(",") !== point.before.join(",")) problems.push(`the kill landed after [${killedAfter.join(", ")}], not after [${point.before.join(", ")}]`);
+    if (up.code !== 0) problems.push(`the next up failed (exit ${up.code})`);
+    if (end.status !== "Running") problems.push(`ended ${end.status}`);
+    if (end.instanceType !== scenario.to.instanceType) problems.push(`type ${end.instanceType}${i.pendingInstanceType ? ` (pending ${i.pendingInstanceType})` : ""}`);
+    if (end.internetMaxBandwidthOut !== scenario.to.internetMaxBandwidthOut) problems.push(`out ${end.internetMaxBandwidthOut}`);
+    for (const item of ["type", "bandwidth"] as const) {
+      const want = scenario.orders.includes(item) ? 1 : 0;
+      if (o.orders[item] !== want) problems.push(`${o.orders[item]} ${item} orders`);
+      if (t.applied[item] !== want) problems.push(`${item} applied ${t.applied[item]}×`);
+    }
+    const unsettled = o.orderStatuses.filter((s) => s !== "Paid" && s !== "Refunded");
+    if (unsettled.length > 0) problems.push(`orders not settled: ${unsettled.join(", ")}`);
+    // The interval the killed run started is unknown to the next one (nothing recorded): its Throttling is expected.
+    const refusedOther = t.refused.filter((r) => !/ Throttling$/.test(r));
+    if (refusedOther.length > 0) problems.push(`refused: ${refusedOther.join(", ")}`);
+    const tail = (up.stdout + up.stderr).trim().split("\n").slice(-15).join("\n");
+    return {
+      phase,
+      point: point.id,
+      scenario: point.scenario,
+      killedAfter,
+      upCode: up.code,
+      ...(up.code !== 0 ? { upTail: tail } : {}),
+      applied: t.applied,
+      refused: t.refused,
+      end,
+      ...o,
+      problems,
+      changes: calls
+        .filter((c) => itemOf(c) !== undefined && c.params.InstanceId === PREPAID_ID)
+        .map((c) => `${c.action}${c.code ? ` ${c.code}` : ""}${c.fault ? ` [${c.fault}]` : ""}`),
+      ms: Date.now() - began,
+    };
+  } finally {
+    project?.remove();
+    await sim.close();
+  }
+}
+
+/** Every subscription kill point on update and on create, one after the other. */
+export async function runSubscriptionKillPoints(
+  o: { onResult?: (r: SubscriptionKillResult) => void; only?: (phase: Phase, point: SubscriptionKillPoint) => boolean } = {},
+): Promise<SubscriptionKillResult[]> {
+  const out: SubscriptionKillResult[] = [];
+  for (const phase of PHASES) {
+    for (const point of SUBSCRIPTION_KILL_POINTS) {
+      if (o.only && !o.only(phase, point)) continue;
+      const r = await runSubscriptionKillPoint(phase, point);
+      out.push(r);
+      o.onResult?.(r);
+    }
+  }
+  return out;
+}
+
+/** The subscription kill points as a Markdown table and each failure. */
+export function formatSubscriptionKillPoints(results: readonly SubscriptionKillResult[]): string {
+  const cell = (phase: Phase, point: KillPoint) => {
+    const r = results.find((x) => x.phase === phase && x.point === point.id);
+    if (!r) return "–";
+    return r.problems.length === 0 ? "OK" : r.problems[0]!;
+  };
+  const lines = ["| SIGKILL of `pulumi up` of a subscription change … then `up` again | on update | on create |", "|---|---|---|"];
+  for (const p of SUBSCRIPTION_KILL_POINTS) lines.push(`| ${p.label} | ${cell("update", p)} | ${cell("create", p)} |`);
+  const ok = results.filter((r) => r.problems.length === 0).length;
+  lines.push("", `subscription kill points ${results.length}: converged ${ok}, failed ${results.length - ok}`);
+  const throttled = results.reduce((n, r) => n + r.refused.filter((x) => / Throttling$/.test(x)).length, 0);
+  const other = results.reduce((n, r) => n + r.refused.filter((x) => !/ Throttling$/.test(x)).length, 0);
+  lines.push(`calls refused over both ups: ${throttled} Throttling (the interval the killed run started, which the next cannot know), ${other} other`);
+  const failing = results.filter((r) => r.problems.length > 0);
+  if (failing.length > 0) {
+    lines.push("", "failing subscription kill points:");
+    for (const r of failing) {
+      const label = SUBSCRIPTION_KILL_POINTS.find((p) => p.id === r.point)?.label ?? r.point;
+      lines.push(`- on ${r.phase}, ${label}: ${r.problems.join("; ")}`, `  calls: ${r.changes.join(" → ")}`);
+    }
+  }
+  return lines.join("\n");
 }
 
 /** Every kill point on update and on create, one after the other (each drives the CLI). */

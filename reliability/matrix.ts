@@ -1,10 +1,15 @@
 /**
- * The fault matrix: every call of a type + bandwidth + temporary-window plan × every fault the
- * simulator injects. Each cell is one `apply` of the real engine, through the real client
- * (`@alicloud/pop-core`), against a fresh simulator with compressed time, with the fault injected
- * once on that step's call. A cell passes when the apply converges in one run, the instance ends
- * Running with the desired spec and window, each item (and the stop and the start) was applied
- * exactly once, and no call was refused by a rule of the API.
+ * The fault matrix: every call of a plan × every fault the simulator injects, for three plans (the
+ * scenarios): a pay-as-you-go type + bandwidth + temporary-window change; a subscription upgrade of a
+ * running instance with a bandwidth change (ModifyPrepayInstanceSpec with RebootWhenFinished, then
+ * ModifyInstanceNetworkSpec); a subscription downgrade (its call checked while running, stop,
+ * ModifyPrepayInstanceSpec, start). Each cell is one `apply` of the real engine, through the real
+ * client (`@alicloud/pop-core`), against a fresh simulator with compressed time, with the fault
+ * injected once on that step's call. A cell passes when the apply converges in one run, the instance
+ * ends Running with the desired spec (and window), each item (and the stop and the start, where the
+ * plan has them) was applied exactly once, no call was refused by a rule of the API, and, for a
+ * subscription instance, exactly one order was created per item (never a second one after a lost
+ * answer).
  *
  * Used by test/integration/reliability.matrix.test.ts (CI) and by `npm run reliability` (the table).
  */
@@ -28,14 +33,28 @@ import { snapshot } from "../test/helpers/snapshot";
 import { startSimulator, type CallLogEntry, type FaultSpec, type RunningSimulator } from "../simulator/index";
 import { startLateAnswerProxy, type LateAnswerProxy } from "./late-answer-proxy";
 
-// ---------------------------------------------------------------------------------- the scenario
+// ---------------------------------------------------------------------------------- the scenarios
 
 export const INSTANCE_ID = "i-demo-web-01";
 export const FROM = { instanceType: "ecs.g6.large", internetMaxBandwidthOut: 5 } as const;
 export const TO = { instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20, temporaryOut: 50 } as const;
+/** The subscription (PrePaid) instance of the subscription scenarios: Running, ecs.g6.large, out 5. */
+export const PREPAID_ID = "i-demo-prepaid-01";
 
-/** Simulator time, compressed: the rules stay (cooldown, stop before a type change), the waiting goes. */
-export const SIM_TIMING = { cooldownSeconds: 0.5, stopSeconds: 0.15, startSeconds: 0.15, asyncApplySeconds: 0.3, tokenProcessingSeconds: 0 };
+/**
+ * Simulator time, compressed: the rules stay (cooldown and the subscription interval, stop before a
+ * type change or a downgrade, an order that settles before its restart), the waiting goes.
+ */
+export const SIM_TIMING = {
+  cooldownSeconds: 0.5,
+  stopSeconds: 0.15,
+  startSeconds: 0.15,
+  asyncApplySeconds: 0.3,
+  tokenProcessingSeconds: 0,
+  prepayIntervalSeconds: 0.5,
+  prepayApplySeconds: 0.3,
+  networkApplySeconds: 0,
+};
 
 /** The client's timeout, ms: short, so that the two "late" columns stay fast. */
 export const CLIENT_TIMEOUT_MS = 500;
@@ -52,6 +71,7 @@ const ENGINE_TIMING = {
   stopSeconds: SIM_TIMING.stopSeconds,
   startSeconds: SIM_TIMING.startSeconds,
   modifySeconds: 0.02,
+  orderSeconds: SIM_TIMING.prepayApplySeconds,
   pollSeconds: 0.05,
   cooldownMarginSeconds: 0.05,
   verifySeconds: 5,
@@ -71,8 +91,9 @@ export function futureWindow(nowMs = Date.now()): TemporaryBandwidth {
   return { startTime: iso(start), endTime: iso(start + 3600_000), internetMaxBandwidthOut: TO.temporaryOut };
 }
 
+/** The pay-as-you-go scenario's desired spec: ecs.g6.xlarge, out 20, the window. */
 export function desiredSpec(window: TemporaryBandwidth): DesiredSpec {
-  const r = parseDesiredSpec({
+  return parsed({
     instanceId: INSTANCE_ID,
     regionId: "cn-hangzhou",
     instanceType: TO.instanceType,
@@ -81,21 +102,106 @@ export function desiredSpec(window: TemporaryBandwidth): DesiredSpec {
     cooldownSeconds: SIM_TIMING.cooldownSeconds,
     timeoutSeconds: 30,
   });
+}
+
+function parsed(input: Parameters<typeof parseDesiredSpec>[0]): DesiredSpec {
+  const r = parseDesiredSpec(input);
   if (!r.ok) throw new Error(JSON.stringify(r.failures));
   return r.value;
 }
-
-// ------------------------------------------------------------------------------- rows and columns
 
 /** What a call changes: one of the plan's items, or the stop or the start. */
 export type Item = "bandwidth" | "type" | "temporary" | "stop" | "start";
 export const ITEMS: readonly Item[] = ["bandwidth", "stop", "type", "start", "temporary"];
 
+/** The plans the matrix runs. */
+export type ScenarioId = "payg" | "prepaidUpgrade" | "prepaidDowngrade";
+
+/** One plan of the matrix: an instance, where it starts and where it must end. */
+export interface Scenario {
+  readonly id: ScenarioId;
+  /** The plan in a few words, for the table's heading. */
+  readonly label: string;
+  readonly instanceId: string;
+  readonly subscription: boolean;
+  readonly from: { readonly instanceType: string; readonly internetMaxBandwidthOut: number };
+  readonly to: { readonly instanceType: string; readonly internetMaxBandwidthOut: number };
+  /** The calls the plan makes, each to take effect exactly once; the other items, never. */
+  readonly items: readonly Item[];
+  /** Subscription: the items that each create exactly one order. */
+  readonly orders: readonly ("type" | "bandwidth")[];
+  /** The plan's first steps, as the planner must lay them out (asserted by the test). */
+  readonly expectedKinds: readonly string[];
+  /** The desired spec (the window is used by the pay-as-you-go scenario only). */
+  desired(window: TemporaryBandwidth): DesiredSpec;
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: "payg",
+    label: "pay-as-you-go: i-demo-web-01 (Running, ecs.g6.large, out 5) → ecs.g6.xlarge, out 20, a temporary window",
+    instanceId: INSTANCE_ID,
+    subscription: false,
+    from: FROM,
+    to: TO,
+    items: ITEMS,
+    orders: [],
+    expectedKinds: ["modifyBandwidth", "waitCooldown", "stop", "modifyType", "start", "waitCooldown", "modifyTemporaryBandwidth"],
+    desired: desiredSpec,
+  },
+  {
+    id: "prepaidUpgrade",
+    label: "subscription upgrade: i-demo-prepaid-01 (Running, ecs.g6.large, out 5) → ecs.g6.xlarge (one ECS restart), out 20, autoPay",
+    instanceId: PREPAID_ID,
+    subscription: true,
+    from: { instanceType: "ecs.g6.large", internetMaxBandwidthOut: 5 },
+    to: { instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20 },
+    items: ["type", "bandwidth"],
+    orders: ["type", "bandwidth"],
+    expectedKinds: ["modifyPrepayType", "waitCooldown", "modifyNetworkSpec"],
+    desired: () =>
+      parsed({
+        instanceId: PREPAID_ID,
+        regionId: "cn-hangzhou",
+        instanceType: "ecs.g6.xlarge",
+        internetMaxBandwidthOut: 20,
+        autoPay: true,
+        cooldownSeconds: SIM_TIMING.cooldownSeconds,
+        timeoutSeconds: 30,
+      }),
+  },
+  {
+    id: "prepaidDowngrade",
+    label: "subscription downgrade: i-demo-prepaid-01 (Running, ecs.g6.large) → ecs.c6.large (a refund; stop, the order, start)",
+    instanceId: PREPAID_ID,
+    subscription: true,
+    from: { instanceType: "ecs.g6.large", internetMaxBandwidthOut: 5 },
+    to: { instanceType: "ecs.c6.large", internetMaxBandwidthOut: 5 },
+    items: ["stop", "type", "start"],
+    orders: ["type"],
+    expectedKinds: ["stop", "modifyPrepayType", "start"],
+    desired: () =>
+      parsed({ instanceId: PREPAID_ID, regionId: "cn-hangzhou", instanceType: "ecs.c6.large", cooldownSeconds: SIM_TIMING.cooldownSeconds, timeoutSeconds: 30 }),
+  },
+];
+
+export const scenarioOf = (id: ScenarioId): Scenario => SCENARIOS.find((s) => s.id === id)!;
+
+// ------------------------------------------------------------------------------- rows and columns
+
+/** The actions a row's call may be. */
+export type MatrixAction = "ModifyInstanceSpec" | "ModifyPrepayInstanceSpec" | "ModifyInstanceNetworkSpec" | "StopInstance" | "StartInstance" | "DescribeInstances";
+
 /** A row: the call of one step of the plan. */
 export interface MatrixStep {
-  readonly id: "bandwidth" | "stop" | "type" | "start" | "temporary" | "read";
+  /**
+   * `bandwidth`, `stop`, `type`, `start`, `temporary`: the call of that item; `read`: the poll while
+   * the instance stops; `check`: a downgrade's call sent once while the instance runs (before the
+   * stop); `readRestart`: the poll while a subscription upgrade's order settles and ECS restarts.
+   */
+  readonly id: "bandwidth" | "stop" | "type" | "start" | "temporary" | "read" | "check" | "readRestart";
   readonly label: string;
-  readonly action: "ModifyInstanceSpec" | "StopInstance" | "StartInstance" | "DescribeInstances";
+  readonly action: MatrixAction;
 }
 
 const STEP_OF_KIND: Record<string, MatrixStep> = {
@@ -104,9 +210,14 @@ const STEP_OF_KIND: Record<string, MatrixStep> = {
   modifyType: { id: "type", label: "ModifyInstanceSpec (type)", action: "ModifyInstanceSpec" },
   start: { id: "start", label: "StartInstance", action: "StartInstance" },
   modifyTemporaryBandwidth: { id: "temporary", label: "ModifyInstanceSpec (temporary)", action: "ModifyInstanceSpec" },
+  modifyNetworkSpec: { id: "bandwidth", label: "ModifyInstanceNetworkSpec (bandwidth)", action: "ModifyInstanceNetworkSpec" },
 };
 /** The status poll while the instance stops: a read made during the downtime. */
 export const READ_STEP: MatrixStep = { id: "read", label: "DescribeInstances (poll while stopping)", action: "DescribeInstances" };
+/** The poll while a subscription upgrade's order settles and ECS restarts the instance. */
+export const READ_RESTART_STEP: MatrixStep = { id: "readRestart", label: "DescribeInstances (poll while the order settles and ECS restarts)", action: "DescribeInstances" };
+/** A downgrade's own call, sent once while the instance runs (answered InvalidStatus.NotStopped: nothing ordered). */
+export const CHECK_STEP: MatrixStep = { id: "check", label: "ModifyPrepayInstanceSpec (downgrade checked while running)", action: "ModifyPrepayInstanceSpec" };
 
 /** A column: one fault, injected by the simulator (`spec`) or, for a late answer, by a proxy in front of it. */
 export interface MatrixFault {
@@ -115,8 +226,12 @@ export interface MatrixFault {
   readonly spec?: DistributiveOmit<FaultSpec, "action" | "instanceId" | "count">;
   /** Apply the request at once, hold its answer back this long (ms). */
   readonly answerLateMs?: number;
+  /** Only for these actions (a code only they answer); default: every row. */
+  readonly only?: readonly MatrixAction[];
 }
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+const ORDER_ACTIONS: readonly MatrixAction[] = ["ModifyPrepayInstanceSpec", "ModifyInstanceNetworkSpec"];
 
 export const FAULTS: readonly MatrixFault[] = [
   { id: "5xx", label: "5xx", spec: { kind: "error", code: "InternalError" } },
@@ -130,23 +245,46 @@ export const FAULTS: readonly MatrixFault[] = [
   { id: "lost", label: "lost answer", spec: { kind: "lostResponse" } },
   { id: "answerLate", label: "answer late", answerLateMs: ANSWER_LATE_MS },
   { id: "requestLate", label: "request lands late", spec: { kind: "latency", ms: REQUEST_LATE_MS } },
+  // The order calls' own codes: an earlier order still settling, and an order that could not be created.
+  { id: "lastOrder", label: "LastOrderProcessing", spec: { kind: "error", code: "LastOrderProcessing" }, only: ORDER_ACTIONS },
+  { id: "orderFailed", label: "OrderCreationFailed", spec: { kind: "error", code: "OrderCreationFailed" }, only: ORDER_ACTIONS },
 ];
 
-/** The plan's steps for the scenario, from the planner itself: the rows in the order the engine runs them. */
-export function plannedSteps(): { kinds: string[]; rows: MatrixStep[] } {
-  const desired = desiredSpec(futureWindow());
+/** The faults that apply to a row. */
+export function faultsFor(step: MatrixStep): MatrixFault[] {
+  return FAULTS.filter((f) => !f.only || f.only.includes(step.action));
+}
+
+/** The plan's steps for a scenario, from the planner itself: the rows in the order the engine runs them. */
+export function plannedSteps(scenario: Scenario = SCENARIOS[0]!): { kinds: string[]; rows: MatrixStep[] } {
+  const desired = scenario.desired(futureWindow());
   const live = snapshot({
-    instanceId: INSTANCE_ID,
-    instanceType: FROM.instanceType,
-    internetMaxBandwidthOut: FROM.internetMaxBandwidthOut,
+    instanceId: scenario.instanceId,
+    instanceType: scenario.from.instanceType,
+    internetMaxBandwidthOut: scenario.from.internetMaxBandwidthOut,
+    ...(scenario.subscription ? { instanceChargeType: "PrePaid" as const } : {}),
   });
-  const p = plan(live, desired, { now: new Date(), availableTypes: [TO.instanceType], estimates: ENGINE_TIMING });
+  // The type catalogue as the simulator answers it (a subscription instance: upgrades and downgrades apart).
+  const down = scenario.id === "prepaidDowngrade" ? [scenario.to.instanceType] : [];
+  const ctx = { now: new Date(), availableTypes: [scenario.to.instanceType], ...(scenario.subscription ? { downgradeTypes: down } : {}), estimates: ENGINE_TIMING };
+  const p = plan(live, desired, ctx);
   if (p.kind !== "ok") throw new Error(`the scenario's plan was refused: ${JSON.stringify(p.refusals)}`);
   const kinds = p.steps.map((s) => s.kind);
   const rows: MatrixStep[] = [];
-  for (const k of kinds) {
-    const row = STEP_OF_KIND[k];
+  for (const s of p.steps) {
+    if (s.kind === "modifyPrepayType") {
+      rows.push({
+        id: "type",
+        label: s.direction === "upgrade" ? "ModifyPrepayInstanceSpec (upgrade, running, RebootWhenFinished)" : "ModifyPrepayInstanceSpec (downgrade, stopped)",
+        action: "ModifyPrepayInstanceSpec",
+      });
+      if (s.restarts) rows.push(READ_RESTART_STEP);
+      continue;
+    }
+    const row = STEP_OF_KIND[s.kind];
     if (!row) continue;
+    // A downgrade's call is checked while running, before the stop (executor/preflight.ts).
+    if (row.id === "stop" && p.steps.some((x) => x.kind === "modifyPrepayType" && x.direction === "downgrade")) rows.push(CHECK_STEP);
     rows.push(row);
     if (row.id === "stop") rows.push(READ_STEP);
   }
@@ -157,9 +295,10 @@ export function plannedSteps(): { kinds: string[]; rows: MatrixStep[] } {
 
 /** What one cell found. */
 export interface CellResult {
+  readonly scenario: ScenarioId;
   readonly step: MatrixStep["id"];
   readonly fault: string;
-  /** The temporary window the cell asked for. */
+  /** The temporary window the cell asked for (the pay-as-you-go scenario's). */
   readonly window: TemporaryBandwidth;
   /** Applies it took: 1, 2, or 0 when even a second one failed. */
   readonly runs: 0 | 1 | 2;
@@ -169,10 +308,15 @@ export interface CellResult {
   readonly faultHit: boolean;
   /** Successful calls per item: distinct answers, so an idempotent replay of a ClientToken is not counted. */
   readonly applied: Readonly<Record<Item, number>>;
-  /** Replays: answers to a ClientToken that had already been applied. */
+  /** Replays: answers to a ClientToken that had already been applied (or, for an order still settling, `LastOrderProcessing` to that token). */
   readonly replays: number;
+  /** A downgrade's own call answered `InvalidStatus.NotStopped` before the stop: the planned check, not a refusal. */
+  readonly checks: number;
   /** Calls refused by a rule (not by the injected fault), as `Action Code`. */
   readonly refused: readonly string[];
+  /** Orders on the instance at the end, per item (subscription), with their statuses. */
+  readonly orders: Readonly<Record<"type" | "bandwidth" | "temporary", number>>;
+  readonly orderStatuses: readonly string[];
   /** The instance at the end, as the simulator holds it. */
   readonly end: {
     readonly status: string;
@@ -190,10 +334,12 @@ export interface CellResult {
   readonly ms: number;
 }
 
-/** What a call changes (for ModifyInstanceSpec: which item), or undefined for a read. */
+/** What a call changes (for a spec change: which item), or undefined for a read. */
 export function itemOf(c: CallLogEntry): Item | undefined {
   if (c.action === "StopInstance") return "stop";
   if (c.action === "StartInstance") return "start";
+  if (c.action === "ModifyPrepayInstanceSpec") return "type";
+  if (c.action === "ModifyInstanceNetworkSpec") return c.params.StartTime !== undefined ? "temporary" : "bandwidth";
   if (c.action !== "ModifyInstanceSpec") return undefined;
   if (c.params.InstanceType !== undefined) return "type";
   if (c.params["Temporary.StartTime"] !== undefined) return "temporary";
@@ -201,22 +347,37 @@ export function itemOf(c: CallLogEntry): Item | undefined {
 }
 
 /**
- * Applied calls per item, replays, and calls refused by a rule. A ModifyInstanceSpec answered 200
- * with a RequestId already seen is the API's replay of a ClientToken: nothing was applied again.
- * A lost answer still carries the verdict of the call, and a delayed call is judged when it lands,
- * so both count as the API's own answer; only the injected error, drop and HTML answers are the fault's.
+ * Applied calls per item, replays, planned checks, and calls refused by a rule. A spec change
+ * answered 200 with a RequestId already seen is the API's replay of a ClientToken: nothing was
+ * applied again; so is `LastOrderProcessing` to a ClientToken whose order exists (the order behind
+ * it still settling). A lost answer still carries the verdict of the call, and a delayed call is
+ * judged when it lands, so both count as the API's own answer; only the injected error, drop and
+ * HTML answers are the fault's. A downgrade's `ModifyPrepayInstanceSpec` answered
+ * `InvalidStatus.NotStopped` before any stop is the check the plan makes while the instance runs.
  */
-export function tally(calls: readonly CallLogEntry[], instanceId: string): Pick<CellResult, "applied" | "replays" | "refused"> {
+export function tally(calls: readonly CallLogEntry[], instanceId: string): Pick<CellResult, "applied" | "replays" | "refused" | "checks"> {
   const applied: Record<Item, number> = { bandwidth: 0, type: 0, temporary: 0, stop: 0, start: 0 };
   const seen = new Set<string>();
   let replays = 0;
+  let checks = 0;
+  let stopped = false;
   const refused: string[] = [];
+  const own = (c: CallLogEntry) => c.fault === undefined || c.fault === "lostResponse";
+  const names = (c: CallLogEntry) => c.params.InstanceId === instanceId || c.params.InstanceIds?.includes(instanceId) || c.params.ResourceId === instanceId;
+  // Tokens that created an order (answered 200 by the API itself, at any time in the log).
+  const ordered = new Set(calls.filter((c) => own(c) && names(c) && c.httpStatus === 200 && c.code === undefined && c.params.ClientToken).map((c) => c.params.ClientToken!));
   for (const c of calls) {
-    const own = c.fault === undefined || c.fault === "lostResponse";
-    const names = c.params.InstanceId === instanceId || c.params.InstanceIds?.includes(instanceId) || c.params.ResourceId === instanceId;
-    if (!own || !names) continue;
+    if (!own(c) || !names(c)) continue;
     // A DryRun that passes is answered with the error code DryRunOperation: a check, not a refusal.
     if (c.code === "DryRunOperation" && c.params.DryRun === "true") continue;
+    if (c.action === "ModifyPrepayInstanceSpec" && c.code === "InvalidStatus.NotStopped" && !stopped) {
+      checks++;
+      continue;
+    }
+    if (c.code === "LastOrderProcessing" && c.params.ClientToken !== undefined && ordered.has(c.params.ClientToken)) {
+      replays++;
+      continue;
+    }
     if (c.httpStatus !== 200 || c.code !== undefined) {
       refused.push(`${c.action} ${c.code ?? `HTTP ${c.httpStatus}`}`);
       continue;
@@ -230,42 +391,70 @@ export function tally(calls: readonly CallLogEntry[], instanceId: string): Pick<
     }
     seen.add(requestId);
     applied[item]++;
+    if (item === "stop") stopped = true;
   }
-  return { applied, replays, refused };
+  return { applied, replays, refused, checks };
+}
+
+/** The orders on an instance at the end, per item, and their statuses. */
+export function ordersOf(instance: { orders?: readonly { change: { item: string }; status: string }[] | null }): Pick<CellResult, "orders" | "orderStatuses"> {
+  const orders = { type: 0, bandwidth: 0, temporary: 0 };
+  const list = instance.orders ?? [];
+  for (const o of list) {
+    const item = o.change.item === "instanceType" ? "type" : o.change.item === "bandwidth" ? "bandwidth" : "temporary";
+    orders[item]++;
+  }
+  return { orders, orderStatuses: list.map((o) => o.status) };
 }
 
 /** How the instance at the end differs from the scenario's promise (Running, the new spec, the window). */
-function endProblems(end: CellResult["end"], window: TemporaryBandwidth): string[] {
+function endProblems(scenario: Scenario, end: CellResult["end"], window: TemporaryBandwidth): string[] {
   const p: string[] = [];
   if (end.status !== "Running") p.push(`ended ${end.status}`);
-  if (end.instanceType !== TO.instanceType) p.push(`type ${end.instanceType}${end.pendingInstanceType ? ` (pending ${end.pendingInstanceType})` : ""}`);
-  if (end.internetMaxBandwidthOut !== TO.internetMaxBandwidthOut) p.push(`out ${end.internetMaxBandwidthOut}`);
+  if (end.instanceType !== scenario.to.instanceType) p.push(`type ${end.instanceType}${end.pendingInstanceType ? ` (pending ${end.pendingInstanceType})` : ""}`);
+  if (end.internetMaxBandwidthOut !== scenario.to.internetMaxBandwidthOut) p.push(`out ${end.internetMaxBandwidthOut}`);
   const t = end.temporary;
-  if (!t || Date.parse(t.startTime) !== Date.parse(window.startTime) || Date.parse(t.endTime) !== Date.parse(window.endTime) || t.internetMaxBandwidthOut !== window.internetMaxBandwidthOut) {
-    p.push(t ? `window ${JSON.stringify(t)}` : "no window");
+  if (scenario.items.includes("temporary")) {
+    if (!t || Date.parse(t.startTime) !== Date.parse(window.startTime) || Date.parse(t.endTime) !== Date.parse(window.endTime) || t.internetMaxBandwidthOut !== window.internetMaxBandwidthOut) {
+      p.push(t ? `window ${JSON.stringify(t)}` : "no window");
+    }
+  } else if (t) p.push(`window ${JSON.stringify(t)}`);
+  return p;
+}
+
+/** The problems of a cell's orders: exactly one per item that orders, each settled (paid or refunded); none otherwise. */
+function orderProblems(scenario: Scenario, o: Pick<CellResult, "orders" | "orderStatuses">): string[] {
+  const p: string[] = [];
+  for (const item of ["type", "bandwidth", "temporary"] as const) {
+    const want = scenario.orders.includes(item as "type" | "bandwidth") ? 1 : 0;
+    if (o.orders[item] !== want) p.push(`${o.orders[item]} ${item} orders`);
   }
+  const unsettled = o.orderStatuses.filter((s) => s !== "Paid" && s !== "Refunded");
+  if (unsettled.length > 0) p.push(`orders not settled: ${unsettled.join(", ")}`);
   return p;
 }
 
 /**
  * The client the engine gets: the real one, which arms the cell's fault in the simulator right
  * before the step's first call (once), so the fault hits that call and not an earlier one of the
- * same action (three steps are ModifyInstanceSpec).
+ * same action (three steps are ModifyInstanceSpec; a downgrade sends ModifyPrepayInstanceSpec
+ * before and after the stop).
  */
-function armingClient(api: EcsApi, sim: RunningSimulator, proxy: LateAnswerProxy | undefined, step: MatrixStep, fault: MatrixFault): EcsApi {
+function armingClient(api: EcsApi, sim: RunningSimulator, proxy: LateAnswerProxy | undefined, instanceId: string, step: MatrixStep, fault: MatrixFault): EcsApi {
   let armed = false;
   let stopAnswered = false;
+  let orderAnswered = false;
   const arm = (when: boolean) => {
     if (armed || !when) return;
     armed = true;
-    if (fault.spec) sim.addFault({ ...fault.spec, action: step.action, instanceId: INSTANCE_ID, count: 1 } as FaultSpec);
+    if (fault.spec) sim.addFault({ ...fault.spec, action: step.action, instanceId, count: 1 } as FaultSpec);
     // The engine makes one call at a time: the proxy's next request is this one.
     else proxy!.delayNextAnswer(fault.answerLateMs!);
   };
   return {
     ...api,
     describeInstance: (id, o) => {
-      arm(step.id === "read" && stopAnswered);
+      arm((step.id === "read" && stopAnswered) || (step.id === "readRestart" && orderAnswered));
       return api.describeInstance(id, o);
     },
     stopInstance: async (id, mode) => {
@@ -283,6 +472,18 @@ function armingClient(api: EcsApi, sim: RunningSimulator, proxy: LateAnswerProxy
       arm(step.id === id);
       return api.modifyInstanceSpec(request, token);
     },
+    modifyPrepayInstanceSpec: async (request, token) => {
+      // Before the stop of a downgrade: its check while running; otherwise the order itself.
+      const isCheck = request.operatorType === "downgrade" && !stopAnswered;
+      arm(isCheck ? step.id === "check" : step.id === "type");
+      const r = await api.modifyPrepayInstanceSpec(request, token);
+      orderAnswered = true;
+      return r;
+    },
+    modifyInstanceNetworkSpec: (request, token) => {
+      arm(step.id === (request.item === "bandwidth" ? "bandwidth" : "temporary"));
+      return api.modifyInstanceNetworkSpec(request, token);
+    },
   };
 }
 
@@ -296,30 +497,32 @@ export function traceOf(calls: readonly CallLogEntry[]): string[] {
     latest = Math.max(latest, c.atMs);
     const item = itemOf(c);
     const status = c.action === "DescribeInstances" ? ` ${(c.response as { Instances?: { Instance?: { Status?: string }[] } } | null)?.Instances?.Instance?.[0]?.Status ?? ""}` : "";
-    return `+${c.atMs - t0}ms ${c.action}${item && c.action === "ModifyInstanceSpec" ? `(${item})` : ""} -> ${c.httpStatus}${c.code ? ` ${c.code}` : ""}${status}${c.fault ? ` [${c.fault}]` : ""}${late}`;
+    const which = item && c.action !== "StopInstance" && c.action !== "StartInstance" ? `(${item})` : "";
+    return `+${c.atMs - t0}ms ${c.action}${which} -> ${c.httpStatus}${c.code ? ` ${c.code}` : ""}${status}${c.fault ? ` [${c.fault}]` : ""}${late}`;
   });
 }
 
 const errorText = (e: unknown) => (e instanceof ApplyError ? `${e.code}: ${e.message.split("\n")[0]}` : e instanceof Error ? e.message : String(e));
 
 /** Runs one cell on a fresh simulator. */
-export async function runCell(step: MatrixStep, fault: MatrixFault): Promise<CellResult> {
+export async function runCell(scenario: Scenario, step: MatrixStep, fault: MatrixFault): Promise<CellResult> {
   // Time is compressed 20-fold here, but the provider's API budget counts calls per real minute:
   // polls 50 ms apart would spend a real account's budget. The budget is not what this matrix tests.
   configureApiScheduling({ limits: { default: 100_000 } });
   const began = Date.now();
   const sim = await startSimulator({ port: 0, timing: SIM_TIMING, quiet: true });
   const proxy = fault.answerLateMs !== undefined ? await startLateAnswerProxy(sim.url) : undefined;
+  const instanceId = scenario.instanceId;
   try {
     const window = futureWindow();
-    const desired = desiredSpec(window);
+    const desired = scenario.desired(window);
     const real = createEcsClient({
       regionId: sim.regionId,
       endpoint: proxy?.url ?? sim.url,
       credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
       timeoutMs: CLIENT_TIMEOUT_MS,
     });
-    const api = armingClient(real, sim, proxy, step, fault);
+    const api = armingClient(real, sim, proxy, instanceId, step, fault);
     const base: ApplyOptions = { api, desired, timing: ENGINE_TIMING, policies: FAST_POLICIES };
     let runs: CellResult["runs"] = 1;
     let firstError: string | undefined;
@@ -353,10 +556,15 @@ export async function runCell(step: MatrixStep, fault: MatrixFault): Promise<Cel
     const faultHit = proxy ? proxy.delayed() === 1 : sim.faults().length === 0;
     if (!faultHit) problems.push("the fault hit no call");
     const calls = sim.calls();
-    const t = tally(calls, INSTANCE_ID);
-    for (const item of ITEMS) if (t.applied[item] !== 1) problems.push(`${item} applied ${t.applied[item]}×`);
+    const t = tally(calls, instanceId);
+    for (const item of ITEMS) {
+      const want = scenario.items.includes(item) ? 1 : 0;
+      if (t.applied[item] !== want) problems.push(`${item} applied ${t.applied[item]}×`);
+    }
     if (t.refused.length > 0) problems.push(`refused: ${t.refused.join(", ")}`);
-    const i = sim.getState().instances.find((x) => x.instanceId === INSTANCE_ID)!;
+    const i = sim.getState().instances.find((x) => x.instanceId === instanceId)!;
+    const o = ordersOf(i);
+    problems.push(...orderProblems(scenario, o));
     const end = {
       status: i.status,
       instanceType: i.instanceType,
@@ -366,12 +574,13 @@ export async function runCell(step: MatrixStep, fault: MatrixFault): Promise<Cel
         ? { startTime: i.temporaryBandwidth.startTime, endTime: i.temporaryBandwidth.endTime, internetMaxBandwidthOut: i.temporaryBandwidth.internetMaxBandwidthOut }
         : null,
     };
-    const wrongEnd = endProblems(end, window);
+    const wrongEnd = endProblems(scenario, end, window);
     problems.push(...wrongEnd);
-    if (result && (!result.appliedTemporaryBandwidth || Date.parse(result.appliedTemporaryBandwidth.startTime) !== Date.parse(window.startTime))) {
+    if (scenario.items.includes("temporary") && result && (!result.appliedTemporaryBandwidth || Date.parse(result.appliedTemporaryBandwidth.startTime) !== Date.parse(window.startTime))) {
       problems.push("the apply did not report the window applied");
     }
     return {
+      scenario: scenario.id,
       step: step.id,
       fault: fault.id,
       window,
@@ -379,6 +588,7 @@ export async function runCell(step: MatrixStep, fault: MatrixFault): Promise<Cel
       ...(firstError ? { firstError } : {}),
       faultHit,
       ...t,
+      ...o,
       end,
       endRight: wrongEnd.length === 0,
       problems,
@@ -393,35 +603,57 @@ export async function runCell(step: MatrixStep, fault: MatrixFault): Promise<Cel
 
 // -------------------------------------------------------------------------------------- the matrix
 
-export interface MatrixResult {
+/** One scenario's rows. */
+export interface ScenarioRows {
+  readonly scenario: Scenario;
   readonly rows: readonly MatrixStep[];
+}
+
+export interface MatrixResult {
+  readonly scenarios: readonly ScenarioRows[];
   readonly faults: readonly MatrixFault[];
   readonly cells: readonly CellResult[];
   readonly ms: number;
 }
 
+/** Every cell of the scenarios, optionally filtered. */
+export function matrixJobs(
+  only?: (scenario: Scenario, step: MatrixStep, fault: MatrixFault) => boolean,
+  scenarios: readonly Scenario[] = SCENARIOS,
+): { scenarios: ScenarioRows[]; jobs: { scenario: Scenario; step: MatrixStep; fault: MatrixFault }[] } {
+  const rows = scenarios.map((scenario) => ({ scenario, rows: plannedSteps(scenario).rows }));
+  const jobs = rows.flatMap(({ scenario, rows: steps }) =>
+    steps.flatMap((step) => faultsFor(step).filter((fault) => (only ? only(scenario, step, fault) : true)).map((fault) => ({ scenario, step, fault }))),
+  );
+  return { scenarios: rows, jobs };
+}
+
 /** Runs every cell, `concurrency` at a time (each has its own simulator). */
 export async function runMatrix(
-  o: { concurrency?: number; onCell?: (c: CellResult) => void; only?: (step: MatrixStep, fault: MatrixFault) => boolean } = {},
+  o: {
+    concurrency?: number;
+    onCell?: (c: CellResult) => void;
+    only?: (scenario: Scenario, step: MatrixStep, fault: MatrixFault) => boolean;
+    scenarios?: readonly Scenario[];
+  } = {},
 ): Promise<MatrixResult> {
   const began = Date.now();
-  const { rows } = plannedSteps();
-  const jobs = rows.flatMap((step) => FAULTS.filter((fault) => (o.only ? o.only(step, fault) : true)).map((fault) => ({ step, fault })));
+  const { scenarios, jobs } = matrixJobs(o.only, o.scenarios);
   const cells: CellResult[] = new Array(jobs.length);
   let next = 0;
   const worker = async () => {
     for (let j = next++; j < jobs.length; j = next++) {
-      cells[j] = await runCell(jobs[j]!.step, jobs[j]!.fault);
+      cells[j] = await runCell(jobs[j]!.scenario, jobs[j]!.step, jobs[j]!.fault);
       o.onCell?.(cells[j]!);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 4) }, worker));
-  return { rows, faults: FAULTS, cells, ms: Date.now() - began };
+  return { scenarios, faults: FAULTS, cells, ms: Date.now() - began };
 }
 
 // ---------------------------------------------------------------------------------------- report
 
-/** The counts under the table. */
+/** The counts under the tables. */
 export interface MatrixCounts {
   readonly cells: number;
   /** Cells that met the whole bar. */
@@ -432,19 +664,23 @@ export interface MatrixCounts {
   readonly extraRuns: number;
   /** Cells that did not converge even then. */
   readonly notConverged: number;
-  /** Cells where every item (and the stop and the start) was applied exactly once. */
+  /** Cells where every item of the plan (and the stop and the start) was applied exactly once, and nothing else. */
   readonly appliedOnce: number;
-  /** Cells that ended Running with the desired spec and window. */
+  /** Cells that ended Running with the desired spec (and window). */
   readonly endStateRight: number;
   /** Calls refused by a rule, over all cells, and the cells they were in. */
   readonly refusedCalls: number;
   readonly cellsWithRefusals: number;
   /** Idempotent replays the API answered (a ClientToken sent again: harmless, counted for the record). */
   readonly replays: number;
+  /** Subscription cells, and those with exactly one settled order per item. */
+  readonly orderCells: number;
+  readonly oneOrderPerItem: number;
 }
 
 export function countsOf(cells: readonly CellResult[]): MatrixCounts {
-  const once = (c: CellResult) => ITEMS.every((i) => c.applied[i] === 1);
+  const once = (c: CellResult) => ITEMS.every((i) => c.applied[i] === (scenarioOf(c.scenario).items.includes(i) ? 1 : 0));
+  const orderCells = cells.filter((c) => scenarioOf(c.scenario).subscription);
   return {
     cells: cells.length,
     passed: cells.filter((c) => c.problems.length === 0).length,
@@ -456,6 +692,8 @@ export function countsOf(cells: readonly CellResult[]): MatrixCounts {
     refusedCalls: cells.reduce((n, c) => n + c.refused.length, 0),
     cellsWithRefusals: cells.filter((c) => c.refused.length > 0).length,
     replays: cells.reduce((n, c) => n + c.replays, 0),
+    orderCells: orderCells.length,
+    oneOrderPerItem: orderCells.filter((c) => orderProblems(scenarioOf(c.scenario), c).length === 0).length,
   };
 }
 
@@ -470,14 +708,19 @@ export function verdict(c: CellResult): string {
   return p.replace(/ \(.*$/, "");
 }
 
-/** The matrix as a Markdown table (rows = steps, columns = faults), the counts, and each failing cell. */
+/** The matrix as Markdown tables (one per scenario: rows = steps, columns = faults), the counts, and each failing cell. */
 export function formatMatrix(m: MatrixResult): string {
-  const byCell = new Map(m.cells.map((c) => [`${c.step}|${c.fault}`, c]));
-  const header = `| step \\ fault | ${m.faults.map((f) => f.label).join(" | ")} |`;
-  const rule = `|---|${m.faults.map(() => "---").join("|")}|`;
-  const lines = [header, rule];
-  for (const r of m.rows) {
-    lines.push(`| ${r.label} | ${m.faults.map((f) => { const c = byCell.get(`${r.id}|${f.id}`); return c ? verdict(c) : "–"; }).join(" | ")} |`);
+  const byCell = new Map(m.cells.map((c) => [`${c.scenario}|${c.step}|${c.fault}`, c]));
+  const lines: string[] = [];
+  for (const { scenario, rows } of m.scenarios) {
+    if (!m.cells.some((c) => c.scenario === scenario.id)) continue;
+    // Columns that apply to at least one row of the scenario.
+    const faults = m.faults.filter((f) => rows.some((r) => faultsFor(r).includes(f)));
+    if (lines.length > 0) lines.push("");
+    lines.push(`${scenario.label}:`, "", `| step \\ fault | ${faults.map((f) => f.label).join(" | ")} |`, `|---|${faults.map(() => "---").join("|")}|`);
+    for (const r of rows) {
+      lines.push(`| ${r.label} | ${faults.map((f) => { const c = byCell.get(`${scenario.id}|${r.id}|${f.id}`); return c ? verdict(c) : "–"; }).join(" | ")} |`);
+    }
   }
   const n = countsOf(m.cells);
   lines.push(
@@ -485,16 +728,17 @@ export function formatMatrix(m: MatrixResult): string {
     `cells ${n.cells}: passed ${n.passed}, failed ${n.cells - n.passed}`,
     `converged in one apply: ${n.convergedInOneRun}; needed a second apply: ${n.extraRuns}; did not converge: ${n.notConverged}`,
     `every item applied exactly once: ${n.appliedOnce}/${n.cells} cells (idempotent replays answered by the API: ${n.replays})`,
-    `ended Running with the desired type, bandwidth and window: ${n.endStateRight}/${n.cells} cells`,
+    `subscription cells with exactly one settled order per item: ${n.oneOrderPerItem}/${n.orderCells}`,
+    `ended Running with the desired spec: ${n.endStateRight}/${n.cells} cells`,
     `calls refused by a rule: ${n.refusedCalls} (in ${n.cellsWithRefusals} cells)`,
     `time: ${(m.ms / 1000).toFixed(1)} s`,
   );
   const failing = m.cells.filter((c) => c.problems.length > 0);
   if (failing.length > 0) {
     lines.push("", "failing cells:");
-    const label = (id: string) => m.rows.find((r) => r.id === id)?.label ?? id;
+    const label = (c: CellResult) => m.scenarios.find((s) => s.scenario.id === c.scenario)?.rows.find((r) => r.id === c.step)?.label ?? c.step;
     const fault = (id: string) => m.faults.find((f) => f.id === id)?.label ?? id;
-    for (const c of failing) lines.push(`- ${label(c.step)} × ${fault(c.fault)}: ${c.problems.join("; ")}`);
+    for (const c of failing) lines.push(`- ${c.scenario}: ${label(c)} × ${fault(c.fault)}: ${c.problems.join("; ")}`);
   }
   return lines.join("\n");
 }

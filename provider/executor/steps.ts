@@ -304,8 +304,9 @@ export async function runPower(
   // A start right after a subscription order on the Stopped instance meets InstanceNotReady until
   // the order settles. As the status polls do, the start aims at the order's expected end (the
   // `orderSeconds` estimate), then, if the order is late, is retried at short intervals: every
-  // second of backoff is downtime. Not after a failure (`urgent`): the restart goes at once.
-  const settling = kind === "start" && st.orderSettlingUntilMs !== undefined && st.stoppedByUs;
+  // second of backoff is downtime. Not after a failure (`urgent`): the restart goes at once. Also
+  // when an earlier, killed run stopped the instance (this run only starts it): it is down as well.
+  const settling = kind === "start" && st.orderSettlingUntilMs !== undefined;
   if (settling && !opts.urgent && st.orderSettlingUntilMs! > run.clock.now()) {
     const until = Math.min(st.orderSettlingUntilMs!, opts.limitMs ?? run.deadlineMs);
     run.emit({

@@ -163,6 +163,24 @@ describe("subscription instances against the simulator (real pop-core client)", 
     assert.equal(new Set(sim.calls().filter((c) => c.action === "ModifyPrepayInstanceSpec").map((c) => c.params.ClientToken)).size, 1);
   });
 
+  it("a downgrade resumed on an instance a killed run left stopped: the start waits for the order to settle (no InstanceNotReady)", async () => {
+    // GIVEN i-demo-prepaid-01 left Stopped by a killed run of the downgrade (stopped, the order not made yet)
+    sim.setState(stateWith((s) => (s.instances.find((x) => x.instanceId === PREPAID)!.status = "Stopped")));
+    // WHEN the next run resumes it (the killed run's state says: start it when done)
+    const r = await run({ instanceType: "ecs.c6.large" }, { startWhenDone: true });
+    // THEN the order while Stopped, then ONE StartInstance, sent once the order has settled: not
+    // refused InstanceNotReady and retried with the stop/start backoff (seconds of downtime each)
+    assert.deepEqual(changes(sim.calls()), [
+      "ModifyPrepayInstanceSpec(AutoPay=false,InstanceType=ecs.c6.large,OperatorType=downgrade,RebootWhenFinished=true)",
+      "StartInstance()",
+    ]);
+    const order = sim.calls().find((c) => c.action === "ModifyPrepayInstanceSpec")!;
+    const start = sim.calls().find((c) => c.action === "StartInstance")!;
+    assert.ok(start.atMs - order.atMs >= SIM_TIMING.prepayApplySeconds * 1000, `the start ${start.atMs - order.atMs} ms after the order, which settles in 500 ms`);
+    assert.deepEqual([r.after.instanceType, r.after.status], ["ecs.c6.large", "Running"]);
+    assert.deepEqual((instance().orders ?? []).map((o) => [o.direction, o.status]), [["downgrade", "Refunded"]]);
+  });
+
   it("type upgrade of a stopped instance: the call while Stopped; it stays Stopped, the type pending until its next start", async () => {
     // GIVEN stopped i-demo-prepaid-stopped-01 (ecs.g6.xlarge) WHEN upgraded to ecs.g6.2xlarge
     const r = await run({ instanceId: "i-demo-prepaid-stopped-01", instanceType: "ecs.g6.2xlarge", autoPay: true });
