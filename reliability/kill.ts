@@ -20,7 +20,7 @@
  *
  * Used by test/e2e/reliability.kill.test.ts and `npm run reliability -- --kill`.
  */
-import { PulumiProject, startInBackground } from "../test/harness/pulumi";
+import { PulumiProject, startInBackground, type CliResult } from "../test/harness/pulumi";
 import { simEnv } from "../test/helpers/sim";
 import { startSimulator, type CallLogEntry, type RunningSimulator } from "../simulator/index";
 import { futureWindow, INSTANCE_ID, itemOf, ordersOf, PREPAID_ID, scenarioOf, tally, TO, type Item, type ScenarioId } from "./matrix";
@@ -106,6 +106,88 @@ function effective(calls: readonly CallLogEntry[], instanceId = INSTANCE_ID): It
   return out;
 }
 
+/** What the killed `up` and the `up` after it leave to check. */
+interface Rerun {
+  /** The calls that took effect before the kill. */
+  readonly killedAfter: Item[];
+  /** The `up` after the kill. */
+  readonly up: CliResult;
+}
+
+/**
+ * A fresh stack on `sim` (on update, first `up` with `initial`), `up` to `target` SIGKILLed (CLI
+ * and provider) once `reach` resolves, then `up` again.
+ */
+async function killAndRerun(
+  sim: RunningSimulator,
+  o: {
+    readonly name: string;
+    readonly phase: Phase;
+    readonly instanceId: string;
+    readonly initial: Record<string, unknown>;
+    readonly target: Record<string, unknown>;
+    readonly cooldownSeconds: number;
+    readonly estimates: Record<string, number>;
+    readonly reach: () => Promise<void>;
+  },
+): Promise<Rerun> {
+  let project: PulumiProject | undefined;
+  try {
+    project = await PulumiProject.create(o.name, {
+      program: programOf(o.phase === "update" ? o.initial : o.target),
+      // The simulator's durations, once for the stack (README, "Stack-wide defaults").
+      config: {
+        "alicloud:region": sim.regionId,
+        "pulumi-ecs-spec:cooldownSeconds": String(o.cooldownSeconds),
+        "pulumi-ecs-spec:estimates": JSON.stringify(o.estimates),
+      },
+      env: simEnv(sim),
+    });
+    if (o.phase === "update") {
+      await project.up();
+      project.writeProgram(programOf(o.target));
+    }
+    const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
+    try {
+      await o.reach();
+    } finally {
+      run.kill();
+    }
+    await run.exited;
+    sim.clearFaults();
+    // Longer than the backoff the provider was in: had it survived, its next call would show.
+    await sleep(2500);
+    const killedAfter = effective(sim.calls(), o.instanceId);
+    project.removeStaleLocks();
+    const up = await project.up([], { allowFailure: true });
+    return { killedAfter, up };
+  } finally {
+    project?.remove();
+  }
+}
+
+/** The misses both kinds of kill point check: where the kill landed, the next `up`, the end state. */
+function commonProblems(
+  point: KillPoint,
+  { killedAfter, up }: Rerun,
+  end: { readonly status: string; readonly instanceType: string; readonly internetMaxBandwidthOut: number; readonly pendingInstanceType: string | null },
+  want: { readonly instanceType: string; readonly internetMaxBandwidthOut: number },
+): string[] {
+  const problems: string[] = [];
+  if (killedAfter.join(",") !== point.before.join(",")) problems.push(`the kill landed after [${killedAfter.join(", ")}], not after [${point.before.join(", ")}]`);
+  if (up.code !== 0) problems.push(`the next up failed (exit ${up.code})`);
+  if (end.status !== "Running") problems.push(`ended ${end.status}`);
+  if (end.instanceType !== want.instanceType) problems.push(`type ${end.instanceType}${end.pendingInstanceType ? ` (pending ${end.pendingInstanceType})` : ""}`);
+  if (end.internetMaxBandwidthOut !== want.internetMaxBandwidthOut) problems.push(`out ${end.internetMaxBandwidthOut}`);
+  return problems;
+}
+
+/** The fields of a result about the next `up`: its exit code and, when it failed, its last lines. */
+function upOutcome(up: CliResult): { upCode: number; upTail?: string } {
+  const tail = (up.stdout + up.stderr).trim().split("\n").slice(-15).join("\n");
+  return { upCode: up.code, ...(up.code !== 0 ? { upTail: tail } : {}) };
+}
+
 /**
  * Arms the kill point and resolves when the kill should land: the step's call took effect and its
  * answer was lost (or, before the window, the provider has seen the instance Running again).
@@ -146,37 +228,19 @@ async function reach(sim: RunningSimulator, point: KillPoint): Promise<void> {
 export async function runKillPoint(phase: Phase, point: KillPoint): Promise<KillResult> {
   const began = Date.now();
   const sim = await startSimulator({ port: 0, timing: KILL_TIMING, quiet: true });
-  let project: PulumiProject | undefined;
   try {
     const window = futureWindow();
     const target = { instanceId: INSTANCE_ID, instanceType: TO.instanceType, internetMaxBandwidthOut: TO.internetMaxBandwidthOut, temporaryBandwidth: window };
-    project = await PulumiProject.create("kill", {
-      program: programOf(phase === "update" ? { instanceId: INSTANCE_ID, internetMaxBandwidthOut: 5 } : target),
-      // The simulator's durations, once for the stack (README, "Stack-wide defaults").
-      config: {
-        "alicloud:region": sim.regionId,
-        "pulumi-ecs-spec:cooldownSeconds": String(KILL_TIMING.cooldownSeconds),
-        "pulumi-ecs-spec:estimates": JSON.stringify({ stopSeconds: KILL_TIMING.stopSeconds, startSeconds: KILL_TIMING.startSeconds }),
-      },
-      env: simEnv(sim),
+    const rerun = await killAndRerun(sim, {
+      name: "kill",
+      phase,
+      instanceId: INSTANCE_ID,
+      initial: { instanceId: INSTANCE_ID, internetMaxBandwidthOut: 5 },
+      target,
+      cooldownSeconds: KILL_TIMING.cooldownSeconds,
+      estimates: { stopSeconds: KILL_TIMING.stopSeconds, startSeconds: KILL_TIMING.startSeconds },
+      reach: () => reach(sim, point),
     });
-    if (phase === "update") {
-      await project.up();
-      project.writeProgram(programOf(target));
-    }
-    const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
-    try {
-      await reach(sim, point);
-    } finally {
-      run.kill();
-    }
-    await run.exited;
-    sim.clearFaults();
-    // Longer than the backoff the provider was in: had it survived, its next call would show.
-    await sleep(2500);
-    const killedAfter = effective(sim.calls());
-    project.removeStaleLocks();
-    const up = await project.up([], { allowFailure: true });
     const calls = sim.calls();
     const t = tally(calls, INSTANCE_ID);
     const i = sim.getState().instances.find((x) => x.instanceId === INSTANCE_ID)!;
@@ -188,23 +252,16 @@ export async function runKillPoint(phase: Phase, point: KillPoint): Promise<Kill
         ? { startTime: i.temporaryBandwidth.startTime, endTime: i.temporaryBandwidth.endTime, internetMaxBandwidthOut: i.temporaryBandwidth.internetMaxBandwidthOut }
         : null,
     };
-    const problems: string[] = [];
-    if (killedAfter.join(",") !== point.before.join(",")) problems.push(`the kill landed after [${killedAfter.join(", ")}], not after [${point.before.join(", ")}]`);
-    if (up.code !== 0) problems.push(`the next up failed (exit ${up.code})`);
-    if (end.status !== "Running") problems.push(`ended ${end.status}`);
-    if (end.instanceType !== TO.instanceType) problems.push(`type ${end.instanceType}${i.pendingInstanceType ? ` (pending ${i.pendingInstanceType})` : ""}`);
-    if (end.internetMaxBandwidthOut !== TO.internetMaxBandwidthOut) problems.push(`out ${end.internetMaxBandwidthOut}`);
+    const problems = commonProblems(point, rerun, { ...end, pendingInstanceType: i.pendingInstanceType }, TO);
     if (!end.temporary || Date.parse(end.temporary.startTime) !== Date.parse(window.startTime) || end.temporary.internetMaxBandwidthOut !== window.internetMaxBandwidthOut) {
       problems.push(end.temporary ? `window ${JSON.stringify(end.temporary)}` : "no window");
     }
     for (const item of ["bandwidth", "type", "temporary"] as const) if (t.applied[item] !== 1) problems.push(`${item} applied ${t.applied[item]}×`);
-    const tail = (up.stdout + up.stderr).trim().split("\n").slice(-15).join("\n");
     return {
       phase,
       point: point.id,
-      killedAfter,
-      upCode: up.code,
-      ...(up.code !== 0 ? { upTail: tail } : {}),
+      killedAfter: rerun.killedAfter,
+      ...upOutcome(rerun.up),
       applied: t.applied,
       refused: t.refused,
       end,
@@ -216,7 +273,6 @@ export async function runKillPoint(phase: Phase, point: KillPoint): Promise<Kill
       ms: Date.now() - began,
     };
   } finally {
-    project?.remove();
     await sim.close();
   }
 }
@@ -293,59 +349,33 @@ export interface SubscriptionKillResult extends Omit<KillResult, "end" | "window
   readonly orderStatuses: readonly string[];
 }
 
-function prepaidProgram(args: Record<string, unknown>): string {
-  return programOf(args);
-}
-
 /** One subscription kill point: a fresh simulator and stack, the killed `up`, then `up` again. */
 export async function runSubscriptionKillPoint(phase: Phase, point: SubscriptionKillPoint): Promise<SubscriptionKillResult> {
   const began = Date.now();
   const scenario = scenarioOf(point.scenario);
   const sim = await startSimulator({ port: 0, timing: SUBSCRIPTION_KILL_TIMING, quiet: true });
-  let project: PulumiProject | undefined;
   try {
     const target =
       point.scenario === "prepaidUpgrade"
         ? { instanceId: PREPAID_ID, instanceType: scenario.to.instanceType, internetMaxBandwidthOut: scenario.to.internetMaxBandwidthOut, autoPay: true }
         : { instanceId: PREPAID_ID, instanceType: scenario.to.instanceType };
     const T = SUBSCRIPTION_KILL_TIMING;
-    project = await PulumiProject.create("killsub", {
-      program: prepaidProgram(phase === "update" ? { instanceId: PREPAID_ID, internetMaxBandwidthOut: scenario.from.internetMaxBandwidthOut } : target),
-      config: {
-        "alicloud:region": sim.regionId,
-        "pulumi-ecs-spec:cooldownSeconds": String(T.cooldownSeconds),
-        "pulumi-ecs-spec:estimates": JSON.stringify({ stopSeconds: T.stopSeconds, startSeconds: T.startSeconds, orderSeconds: T.prepayApplySeconds }),
-      },
-      env: simEnv(sim),
+    const rerun = await killAndRerun(sim, {
+      name: "killsub",
+      phase,
+      instanceId: PREPAID_ID,
+      initial: { instanceId: PREPAID_ID, internetMaxBandwidthOut: scenario.from.internetMaxBandwidthOut },
+      target,
+      cooldownSeconds: T.cooldownSeconds,
+      estimates: { stopSeconds: T.stopSeconds, startSeconds: T.startSeconds, orderSeconds: T.prepayApplySeconds },
+      reach: () => reachSubscription(sim, point),
     });
-    if (phase === "update") {
-      await project.up();
-      project.writeProgram(prepaidProgram(target));
-    }
-    const run = startInBackground(project, ["up", "--yes", "--skip-preview"]);
-    try {
-      await reachSubscription(sim, point);
-    } finally {
-      run.kill();
-    }
-    await run.exited;
-    sim.clearFaults();
-    // Longer than the backoff the provider was in: had it survived, its next call would show.
-    await sleep(2500);
-    const killedAfter = effective(sim.calls(), PREPAID_ID);
-    project.removeStaleLocks();
-    const up = await project.up([], { allowFailure: true });
     const calls = sim.calls();
     const t = tally(calls, PREPAID_ID);
     const i = sim.getState().instances.find((x) => x.instanceId === PREPAID_ID)!;
     const o = ordersOf(i);
     const end = { status: i.status, instanceType: i.instanceType, internetMaxBandwidthOut: i.internetMaxBandwidthOut };
-    const problems: string[] = [];
-    if (killedAfter.join(",") !== point.before.join(",")) problems.push(`the kill landed after [${killedAfter.join(", ")}], not after [${point.before.join(", ")}]`);
-    if (up.code !== 0) problems.push(`the next up failed (exit ${up.code})`);
-    if (end.status !== "Running") problems.push(`ended ${end.status}`);
-    if (end.instanceType !== scenario.to.instanceType) problems.push(`type ${end.instanceType}${i.pendingInstanceType ? ` (pending ${i.pendingInstanceType})` : ""}`);
-    if (end.internetMaxBandwidthOut !== scenario.to.internetMaxBandwidthOut) problems.push(`out ${end.internetMaxBandwidthOut}`);
+    const problems = commonProblems(point, rerun, { ...end, pendingInstanceType: i.pendingInstanceType }, scenario.to);
     for (const item of ["type", "bandwidth"] as const) {
       const want = scenario.orders.includes(item) ? 1 : 0;
       if (o.orders[item] !== want) problems.push(`${o.orders[item]} ${item} orders`);
@@ -356,14 +386,12 @@ export async function runSubscriptionKillPoint(phase: Phase, point: Subscription
     // The interval the killed run started is unknown to the next one (nothing recorded): its Throttling is expected.
     const refusedOther = t.refused.filter((r) => !/ Throttling$/.test(r));
     if (refusedOther.length > 0) problems.push(`refused: ${refusedOther.join(", ")}`);
-    const tail = (up.stdout + up.stderr).trim().split("\n").slice(-15).join("\n");
     return {
       phase,
       point: point.id,
       scenario: point.scenario,
-      killedAfter,
-      upCode: up.code,
-      ...(up.code !== 0 ? { upTail: tail } : {}),
+      killedAfter: rerun.killedAfter,
+      ...upOutcome(rerun.up),
       applied: t.applied,
       refused: t.refused,
       end,
@@ -375,86 +403,88 @@ export async function runSubscriptionKillPoint(phase: Phase, point: Subscription
       ms: Date.now() - began,
     };
   } finally {
-    project?.remove();
     await sim.close();
   }
 }
 
-/** Every subscription kill point on update and on create, one after the other. */
-export async function runSubscriptionKillPoints(
-  o: { onResult?: (r: SubscriptionKillResult) => void; only?: (phase: Phase, point: SubscriptionKillPoint) => boolean } = {},
-): Promise<SubscriptionKillResult[]> {
-  const out: SubscriptionKillResult[] = [];
+/** Options of a run of kill points: a callback per result, and which (phase, point) to run. */
+export interface RunOptions<P extends KillPoint, R> {
+  readonly onResult?: (r: R) => void;
+  readonly only?: (phase: Phase, point: P) => boolean;
+}
+
+/** Every point of `points` on update and on create, one after the other (each drives the CLI). */
+async function runEach<P extends KillPoint, R>(points: readonly P[], runOne: (phase: Phase, point: P) => Promise<R>, o: RunOptions<P, R>): Promise<R[]> {
+  const out: R[] = [];
   for (const phase of PHASES) {
-    for (const point of SUBSCRIPTION_KILL_POINTS) {
+    for (const point of points) {
       if (o.only && !o.only(phase, point)) continue;
-      const r = await runSubscriptionKillPoint(phase, point);
+      const r = await runOne(phase, point);
       out.push(r);
       o.onResult?.(r);
     }
   }
   return out;
+}
+
+/** What the tables read of a result. */
+type Reported = Pick<KillResult, "phase" | "point" | "problems" | "refused" | "changes">;
+
+/** Results as a Markdown table (rows = points, columns = update, create), a summary and each failure. */
+function formatTable<R extends Reported>(
+  results: readonly R[],
+  points: readonly KillPoint[],
+  o: { readonly header: string; readonly noun: string; readonly refusals: (results: readonly R[]) => string },
+): string {
+  const cell = (phase: Phase, point: KillPoint) => {
+    const r = results.find((x) => x.phase === phase && x.point === point.id);
+    if (!r) return "–";
+    return r.problems.length === 0 ? "OK" : r.problems[0]!;
+  };
+  const lines = [`| ${o.header} | on update | on create |`, "|---|---|---|"];
+  for (const p of points) lines.push(`| ${p.label} | ${cell("update", p)} | ${cell("create", p)} |`);
+  const ok = results.filter((r) => r.problems.length === 0).length;
+  lines.push("", `${o.noun} ${results.length}: converged ${ok}, failed ${results.length - ok}`);
+  lines.push(o.refusals(results));
+  const failing = results.filter((r) => r.problems.length > 0);
+  if (failing.length > 0) {
+    lines.push("", `failing ${o.noun}:`);
+    for (const r of failing) {
+      const label = points.find((p) => p.id === r.point)?.label ?? r.point;
+      lines.push(`- on ${r.phase}, ${label}: ${r.problems.join("; ")}`, `  calls: ${r.changes.join(" → ")}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+/** Every subscription kill point on update and on create, one after the other. */
+export function runSubscriptionKillPoints(o: RunOptions<SubscriptionKillPoint, SubscriptionKillResult> = {}): Promise<SubscriptionKillResult[]> {
+  return runEach(SUBSCRIPTION_KILL_POINTS, runSubscriptionKillPoint, o);
 }
 
 /** The subscription kill points as a Markdown table and each failure. */
 export function formatSubscriptionKillPoints(results: readonly SubscriptionKillResult[]): string {
-  const cell = (phase: Phase, point: KillPoint) => {
-    const r = results.find((x) => x.phase === phase && x.point === point.id);
-    if (!r) return "–";
-    return r.problems.length === 0 ? "OK" : r.problems[0]!;
-  };
-  const lines = ["| SIGKILL of `pulumi up` of a subscription change … then `up` again | on update | on create |", "|---|---|---|"];
-  for (const p of SUBSCRIPTION_KILL_POINTS) lines.push(`| ${p.label} | ${cell("update", p)} | ${cell("create", p)} |`);
-  const ok = results.filter((r) => r.problems.length === 0).length;
-  lines.push("", `subscription kill points ${results.length}: converged ${ok}, failed ${results.length - ok}`);
-  const throttled = results.reduce((n, r) => n + r.refused.filter((x) => / Throttling$/.test(x)).length, 0);
-  const other = results.reduce((n, r) => n + r.refused.filter((x) => !/ Throttling$/.test(x)).length, 0);
-  lines.push(`calls refused over both ups: ${throttled} Throttling (the interval the killed run started, which the next cannot know), ${other} other`);
-  const failing = results.filter((r) => r.problems.length > 0);
-  if (failing.length > 0) {
-    lines.push("", "failing subscription kill points:");
-    for (const r of failing) {
-      const label = SUBSCRIPTION_KILL_POINTS.find((p) => p.id === r.point)?.label ?? r.point;
-      lines.push(`- on ${r.phase}, ${label}: ${r.problems.join("; ")}`, `  calls: ${r.changes.join(" → ")}`);
-    }
-  }
-  return lines.join("\n");
+  return formatTable(results, SUBSCRIPTION_KILL_POINTS, {
+    header: "SIGKILL of `pulumi up` of a subscription change … then `up` again",
+    noun: "subscription kill points",
+    refusals: (rs) => {
+      const throttled = rs.reduce((n, r) => n + r.refused.filter((x) => / Throttling$/.test(x)).length, 0);
+      const other = rs.reduce((n, r) => n + r.refused.filter((x) => !/ Throttling$/.test(x)).length, 0);
+      return `calls refused over both ups: ${throttled} Throttling (the interval the killed run started, which the next cannot know), ${other} other`;
+    },
+  });
 }
 
 /** Every kill point on update and on create, one after the other (each drives the CLI). */
-export async function runKillPoints(o: { onResult?: (r: KillResult) => void; only?: (phase: Phase, point: KillPoint) => boolean } = {}): Promise<KillResult[]> {
-  const out: KillResult[] = [];
-  for (const phase of PHASES) {
-    for (const point of KILL_POINTS) {
-      if (o.only && !o.only(phase, point)) continue;
-      const r = await runKillPoint(phase, point);
-      out.push(r);
-      o.onResult?.(r);
-    }
-  }
-  return out;
+export function runKillPoints(o: RunOptions<KillPoint, KillResult> = {}): Promise<KillResult[]> {
+  return runEach(KILL_POINTS, runKillPoint, o);
 }
 
 /** The kill points as a Markdown table (rows = kill points, columns = update, create) and each failure. */
 export function formatKillPoints(results: readonly KillResult[]): string {
-  const cell = (phase: Phase, point: KillPoint) => {
-    const r = results.find((x) => x.phase === phase && x.point === point.id);
-    if (!r) return "–";
-    return r.problems.length === 0 ? "OK" : r.problems[0]!;
-  };
-  const lines = ["| SIGKILL of `pulumi up` … then `up` again | on update | on create |", "|---|---|---|"];
-  for (const p of KILL_POINTS) lines.push(`| ${p.label} | ${cell("update", p)} | ${cell("create", p)} |`);
-  const ok = results.filter((r) => r.problems.length === 0).length;
-  lines.push("", `kill points ${results.length}: converged ${ok}, failed ${results.length - ok}`);
-  const refusals = results.reduce((n, r) => n + r.refused.length, 0);
-  lines.push(`calls refused by a rule over both ups: ${refusals}`);
-  const failing = results.filter((r) => r.problems.length > 0);
-  if (failing.length > 0) {
-    lines.push("", "failing kill points:");
-    for (const r of failing) {
-      const label = KILL_POINTS.find((p) => p.id === r.point)?.label ?? r.point;
-      lines.push(`- on ${r.phase}, ${label}: ${r.problems.join("; ")}`, `  calls: ${r.changes.join(" → ")}`);
-    }
-  }
-  return lines.join("\n");
+  return formatTable(results, KILL_POINTS, {
+    header: "SIGKILL of `pulumi up` … then `up` again",
+    noun: "kill points",
+    refusals: (rs) => `calls refused by a rule over both ups: ${rs.reduce((n, r) => n + r.refused.length, 0)}`,
+  });
 }
