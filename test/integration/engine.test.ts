@@ -6,34 +6,13 @@ import assert from "node:assert/strict";
 import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
 import { apply, ApplyError, RETRY_POLICIES, type ApplyOptions, type ProgressEvent } from "../../provider/executor";
 import { createEcsClient, type EcsApi } from "../../provider/client";
-import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
+import type { DesiredSpecInput } from "../../provider/schema";
+import { desiredSpec, FAST_ENGINE_TIMING, FAST_RETRY } from "../helpers/engine";
 
 const COOLDOWN_MS = 2000;
 const SIM_TIMING = { cooldownSeconds: 2, stopSeconds: 0.3, startSeconds: 0.3, tokenProcessingSeconds: 0 };
-const ENGINE_TIMING = {
-  stopSeconds: 0.3,
-  startSeconds: 0.3,
-  modifySeconds: 0.02,
-  pollSeconds: 0.05,
-  cooldownMarginSeconds: 0.05,
-  verifySeconds: 5,
-  settleSeconds: 10,
-  progressSeconds: 1,
-  lostAnswerGraceSeconds: 1,
-  straySettleSeconds: 1,
-};
-const FAST_RETRY = {
-  specChange: { ...RETRY_POLICIES.specChange, retries: 6, minDelayMs: 50, maxDelayMs: 500 },
-  power: { ...RETRY_POLICIES.power, retries: 6, minDelayMs: 50, maxDelayMs: 500 },
-  read: { ...RETRY_POLICIES.read, retries: 4, minDelayMs: 50, maxDelayMs: 500 },
-};
 const MUTATING = new Set(["ModifyInstanceSpec", "StopInstance", "StartInstance"]);
 
-function desired(over: Partial<DesiredSpecInput>) {
-  const r = parseDesiredSpec({ regionId: "cn-hangzhou", cooldownSeconds: 2, timeoutSeconds: 60, ...over });
-  if (!r.ok) throw new Error(JSON.stringify(r.failures));
-  return r.value;
-}
 
 /** Temporary window starting in an hour, whole seconds. */
 function window(out: number) {
@@ -49,7 +28,7 @@ describe("engine against the simulator (real pop-core client)", function () {
   let api: EcsApi;
   const events: ProgressEvent[] = [];
   const run = (d: Partial<DesiredSpecInput>, o: Partial<ApplyOptions> = {}) =>
-    apply({ api, desired: desired(d), timing: ENGINE_TIMING, policies: FAST_RETRY, onProgress: (e) => events.push(e), ...o });
+    apply({ api, desired: desiredSpec(d), timing: FAST_ENGINE_TIMING, policies: FAST_RETRY, onProgress: (e) => events.push(e), ...o });
 
   beforeEach(async () => {
     sim = await startSimulator({ port: 0, timing: SIM_TIMING, quiet: true });

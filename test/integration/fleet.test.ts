@@ -12,21 +12,10 @@ import type { RolloutRules } from "../../provider/fleet/plan";
 import { rollout, RolloutError, type RolloutOptions } from "../../provider/fleet/rollout";
 import { configureApiScheduling, DEFAULT_API_RATE_LIMITS } from "../../provider/scheduler";
 import { parseDesiredSpec } from "../../provider/schema";
+import { FAST_ENGINE_TIMING } from "../helpers/engine";
 import { changeCalls, stateWith } from "../helpers/sim";
 
 const SIM_TIMING = { cooldownSeconds: 2, stopSeconds: 0.3, startSeconds: 0.3, tokenProcessingSeconds: 0, healthyAfterSeconds: 0.3 };
-const ENGINE_TIMING = {
-  stopSeconds: 0.3,
-  startSeconds: 0.3,
-  modifySeconds: 0.02,
-  pollSeconds: 0.05,
-  cooldownMarginSeconds: 0.05,
-  verifySeconds: 5,
-  settleSeconds: 10,
-  progressSeconds: 1,
-  lostAnswerGraceSeconds: 1,
-  straySettleSeconds: 1,
-};
 const IDS = [...DEMO_TIER];
 const RULES: RolloutRules = { maxUnavailable: 2, canary: { size: 1, bakeSeconds: 0.3 }, maxFailures: 0, rollbackOnFailure: false, warmupSeconds: 0.2, healthTimeoutSeconds: 3 };
 function check() {
@@ -57,7 +46,7 @@ describe("fleet rollout against the simulator", function () {
       members: members(),
       rules: RULES,
       health: healthFor(check(), api).health,
-      timing: ENGINE_TIMING,
+      timing: FAST_ENGINE_TIMING,
       estimates: { stopSeconds: 0.3, startSeconds: 0.3, modifySeconds: 0.02, healthSeconds: 0 },
       healthPollMs: 50,
       onProgress: (l) => lines.push(l),
@@ -231,7 +220,7 @@ describe("fleet rollout against the simulator", function () {
     try {
       r = await run({
         members: fleet,
-        timing: { ...ENGINE_TIMING, orderSeconds: 0.3 },
+        timing: { ...FAST_ENGINE_TIMING, orderSeconds: 0.3 },
         estimates: { stopSeconds: 0.3, startSeconds: 0.3, modifySeconds: 0.02, orderSeconds: 0.3, healthSeconds: 0 },
         onProgress: (line) => {
           lines.push(line);

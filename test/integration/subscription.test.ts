@@ -8,37 +8,22 @@ import { startSimulator, type CallLogEntry, type RunningSimulator, type SimInsta
 import { apply, ApplyError, RETRY_POLICIES, type ApplyOptions } from "../../provider/executor";
 import { budgetKey, createEcsClient, type EcsApi } from "../../provider/client";
 import { schedulerFor } from "../../provider/scheduler";
-import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
+import type { DesiredSpecInput } from "../../provider/schema";
+import { desiredSpec, FAST_ENGINE_TIMING, FAST_RETRY } from "../helpers/engine";
 import { stateWith } from "../helpers/sim";
 
 const PREPAID = "i-demo-prepaid-01";
 const SIM_TIMING = { cooldownSeconds: 2, prepayIntervalSeconds: 2, prepayApplySeconds: 0.5, stopSeconds: 0.3, startSeconds: 0.3 };
-const ENGINE_TIMING = {
-  stopSeconds: 0.3,
-  startSeconds: 0.3,
-  modifySeconds: 0.02,
-  orderSeconds: 0.5,
-  pollSeconds: 0.05,
-  cooldownMarginSeconds: 0.05,
-  verifySeconds: 5,
-  settleSeconds: 10,
-  progressSeconds: 1,
-  lostAnswerGraceSeconds: 1,
-  straySettleSeconds: 1,
-};
-const FAST_RETRY = {
-  specChange: { ...RETRY_POLICIES.specChange, retries: 6, minDelayMs: 50, maxDelayMs: 500 },
+const ENGINE_TIMING = { ...FAST_ENGINE_TIMING, orderSeconds: 0.5 };
+const RETRY = {
+  ...FAST_RETRY,
   specChangeWhileDown: { ...RETRY_POLICIES.specChangeWhileDown, retries: 4, minDelayMs: 50, maxDelayMs: 200 },
-  power: { ...RETRY_POLICIES.power, retries: 6, minDelayMs: 50, maxDelayMs: 500 },
   startAfterOrder: { ...RETRY_POLICIES.startAfterOrder, minDelayMs: 50, maxDelayMs: 200 },
-  read: { ...RETRY_POLICIES.read, retries: 4, minDelayMs: 50, maxDelayMs: 500 },
 };
 const MUTATING = new Set(["ModifyPrepayInstanceSpec", "ModifyInstanceNetworkSpec", "ModifyInstanceSpec", "StopInstance", "StartInstance", "RebootInstance"]);
 
 function desired(over: Partial<DesiredSpecInput>) {
-  const r = parseDesiredSpec({ regionId: "cn-hangzhou", cooldownSeconds: 2, timeoutSeconds: 60, instanceId: PREPAID, ...over });
-  if (!r.ok) throw new Error(JSON.stringify(r.failures));
-  return r.value;
+  return desiredSpec({ instanceId: PREPAID, ...over });
 }
 
 /** The calls that change something, as `Action(params that carry the change)` and the error code of a refusal. */
@@ -59,7 +44,7 @@ describe("subscription instances against the simulator (real pop-core client)", 
   let sim: RunningSimulator;
   let api: EcsApi;
   const run = (d: Partial<DesiredSpecInput>, o: Partial<ApplyOptions> = {}) =>
-    apply({ api, desired: desired(d), timing: ENGINE_TIMING, policies: FAST_RETRY, ...o });
+    apply({ api, desired: desired(d), timing: ENGINE_TIMING, policies: RETRY, ...o });
   const instance = (id = PREPAID): SimInstance => sim.getState().instances.find((i) => i.instanceId === id)!;
   async function rejects(p: Promise<unknown>): Promise<ApplyError> {
     try {
