@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { TemporaryBandwidthArgs } from "../resource";
+import type { InstanceSpecArgs } from "../resource";
 
 /**
  * The serialized provider of {@link InstanceSpecFleet}: as tiny as InstanceSpec's, capturing
@@ -29,34 +29,27 @@ const provider: pulumi.dynamic.ResourceProvider = {
   },
 };
 
-/** The spec fields an instance of a fleet may set for itself, over the fleet's shared ones. */
-export interface FleetSpecArgs {
-  /** The instance type wanted, e.g. `ecs.g6.xlarge`. A change stops the instance, in its turn. */
-  instanceType?: pulumi.Input<string>;
-  /** Outbound public bandwidth cap, Mbit/s, 0–100 (no stop: outside the rollout's slots). */
-  internetMaxBandwidthOut?: pulumi.Input<number>;
-  /** Inbound public bandwidth cap, Mbit/s, 1–200. */
-  internetMaxBandwidthIn?: pulumi.Input<number>;
-  /** A temporary outbound bandwidth upgrade window. */
-  temporaryBandwidth?: pulumi.Input<TemporaryBandwidthArgs>;
-  /** System disk category after a type change. */
-  systemDiskCategory?: pulumi.Input<"cloud_efficiency" | "cloud_ssd">;
-  /** Allow moving to another zone to find the type. Default false. */
-  allowMigrateAcrossZone?: pulumi.Input<boolean>;
-  /** Allow stopping for a type change. Default true. */
-  allowStop?: pulumi.Input<boolean>;
-  /** Billing while stopped: `KeepCharging` (default) or `StopCharging`. */
-  stoppedMode?: pulumi.Input<"KeepCharging" | "StopCharging">;
-  /** Seconds the API refuses further changes after each one. Default 300. */
-  cooldownSeconds?: pulumi.Input<number>;
-  /**
-   * Subscription (PrePaid) instances: pay the orders of upgrades from the account's balance (`true`)
-   * or leave them unpaid for the console (`false`; the change waits for the payment), as
-   * InstanceSpec's `autoPay`. No default: a rollout that would create an order to pay is refused at
-   * preview until it is set.
-   */
-  autoPay?: pulumi.Input<boolean>;
-}
+/**
+ * The spec fields an instance of a fleet may set for itself, over the fleet's shared ones: those of
+ * {@link InstanceSpecArgs}, with the same meaning and defaults. A type change stops (or has ECS
+ * restart) the instance in its turn of the rollout; a bandwidth change alone needs no stop and is
+ * made outside the rollout's slots.
+ * `autoPay` has no default: a rollout that would create an order to pay is refused at preview until
+ * it is set.
+ */
+export type FleetSpecArgs = Pick<
+  InstanceSpecArgs,
+  | "instanceType"
+  | "internetMaxBandwidthOut"
+  | "internetMaxBandwidthIn"
+  | "temporaryBandwidth"
+  | "systemDiskCategory"
+  | "allowMigrateAcrossZone"
+  | "allowStop"
+  | "stoppedMode"
+  | "cooldownSeconds"
+  | "autoPay"
+>;
 
 /** One instance of a fleet with its own overrides of the shared spec. */
 export interface FleetInstanceArgs extends FleetSpecArgs {
