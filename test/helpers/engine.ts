@@ -1,7 +1,9 @@
 /**
  * Shared setup for the integration tests that run the engine against the simulator with compressed
- * time (stop/start 0.3 s): the engine's timing and fast retry policies to match.
+ * time (stop/start 0.3 s): the engine's timing and fast retry policies to match, and its client.
  */
+import type { RunningSimulator } from "../../simulator/index";
+import { createEcsClient, type EcsClient } from "../../provider/client";
 import { RETRY_POLICIES } from "../../provider/executor";
 import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
 
@@ -31,4 +33,14 @@ export function desiredSpec(over: Partial<DesiredSpecInput>) {
   const r = parseDesiredSpec({ regionId: "cn-hangzhou", cooldownSeconds: 2, timeoutSeconds: 60, ...over });
   if (!r.ok) throw new Error(JSON.stringify(r.failures));
   return r.value;
+}
+
+/** The provider's real client on the simulator, with the simulator's keys and a 2 s timeout. */
+export function simClient(sim: RunningSimulator): EcsClient {
+  return createEcsClient({
+    regionId: sim.regionId,
+    endpoint: sim.url,
+    credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
+    timeoutMs: 2000,
+  });
 }

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { startSimulator, type CallLogEntry, type RunningSimulator } from "../../simulator/index";
 import { apply, ApplyError, RETRY_POLICIES, type ApplyOptions, type ProgressEvent } from "../../provider/executor";
-import { createEcsClient, type EcsApi } from "../../provider/client";
+import type { EcsApi } from "../../provider/client";
 import type { DesiredSpecInput } from "../../provider/schema";
-import { desiredSpec, FAST_ENGINE_TIMING, FAST_RETRY } from "../helpers/engine";
+import { desiredSpec, FAST_ENGINE_TIMING, FAST_RETRY, simClient } from "../helpers/engine";
 
 const COOLDOWN_MS = 2000;
 const SIM_TIMING = { cooldownSeconds: 2, stopSeconds: 0.3, startSeconds: 0.3, tokenProcessingSeconds: 0 };
@@ -32,12 +32,7 @@ describe("engine against the simulator (real pop-core client)", function () {
 
   beforeEach(async () => {
     sim = await startSimulator({ port: 0, timing: SIM_TIMING, quiet: true });
-    api = createEcsClient({
-      regionId: sim.regionId,
-      endpoint: sim.url,
-      credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
-      timeoutMs: 2000,
-    });
+    api = simClient(sim);
     events.length = 0;
   });
   afterEach(async () => {

@@ -5,14 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { DEMO_TIER, DEMO_TIER_LB, startSimulator, type RunningSimulator } from "../../simulator/index";
-import { createEcsClient, type EcsClient } from "../../provider/client";
+import type { EcsClient } from "../../provider/client";
 import { parseHealthCheck } from "../../provider/health";
 import { healthFor } from "../../provider/fleet/health";
 import type { RolloutRules } from "../../provider/fleet/plan";
 import { rollout, RolloutError, type RolloutOptions } from "../../provider/fleet/rollout";
 import { configureApiScheduling, DEFAULT_API_RATE_LIMITS } from "../../provider/scheduler";
 import { parseDesiredSpec } from "../../provider/schema";
-import { FAST_ENGINE_TIMING } from "../helpers/engine";
+import { FAST_ENGINE_TIMING, simClient } from "../helpers/engine";
 import { changeCalls, stateWith } from "../helpers/sim";
 
 const SIM_TIMING = { cooldownSeconds: 2, stopSeconds: 0.3, startSeconds: 0.3, tokenProcessingSeconds: 0, healthyAfterSeconds: 0.3 };
@@ -60,12 +60,7 @@ describe("fleet rollout against the simulator", function () {
   beforeEach(async () => {
     lines = [];
     sim = await startSimulator({ port: 0, timing: SIM_TIMING, quiet: true, availabilitySampleMs: 10 });
-    api = createEcsClient({
-      regionId: sim.regionId,
-      endpoint: sim.url,
-      credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
-      timeoutMs: 2000,
-    });
+    api = simClient(sim);
   });
   afterEach(async () => {
     await sim?.close();
@@ -201,7 +196,7 @@ describe("fleet rollout against the simulator", function () {
       availabilitySampleMs: 10,
       state: stateWith((st) => st.loadBalancers.find((lb) => lb.loadBalancerId === DEMO_TIER_LB)!.backends.push(PREPAID)),
     });
-    api = createEcsClient({ regionId: sim.regionId, endpoint: sim.url, credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }, timeoutMs: 2000 });
+    api = simClient(sim);
     const ids = [IDS[0]!, IDS[1]!, PREPAID, IDS[2]!, IDS[3]!];
     const fleet = ids.map((instanceId) => {
       const r = parseDesiredSpec({ instanceId, regionId: "cn-hangzhou", cooldownSeconds: 2, timeoutSeconds: 120, instanceType: "ecs.g6.xlarge", internetMaxBandwidthOut: 20, autoPay: true });

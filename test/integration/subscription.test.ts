@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { startSimulator, type CallLogEntry, type RunningSimulator, type SimInstance } from "../../simulator/index";
 import { apply, ApplyError, RETRY_POLICIES, type ApplyOptions } from "../../provider/executor";
-import { budgetKey, createEcsClient, type EcsApi } from "../../provider/client";
+import { budgetKey, type EcsApi } from "../../provider/client";
 import { schedulerFor } from "../../provider/scheduler";
 import type { DesiredSpecInput } from "../../provider/schema";
-import { desiredSpec, FAST_ENGINE_TIMING, FAST_RETRY } from "../helpers/engine";
+import { desiredSpec, FAST_ENGINE_TIMING, FAST_RETRY, simClient } from "../helpers/engine";
 import { stateWith } from "../helpers/sim";
 
 const PREPAID = "i-demo-prepaid-01";
@@ -58,12 +58,7 @@ describe("subscription instances against the simulator (real pop-core client)", 
 
   beforeEach(async () => {
     sim = await startSimulator({ port: 0, timing: SIM_TIMING, quiet: true });
-    api = createEcsClient({
-      regionId: sim.regionId,
-      endpoint: sim.url,
-      credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
-      timeoutMs: 2000,
-    });
+    api = simClient(sim);
   });
   afterEach(async () => {
     await sim.close();
