@@ -2,9 +2,10 @@
  * Shared setup for the integration tests that run the engine against the simulator with compressed
  * time (stop/start 0.3 s): the engine's timing and fast retry policies to match, and its client.
  */
+import assert from "node:assert/strict";
 import type { RunningSimulator } from "../../simulator/index";
 import { createEcsClient, type EcsClient } from "../../provider/client";
-import { RETRY_POLICIES } from "../../provider/executor";
+import { ApplyError, RETRY_POLICIES } from "../../provider/executor";
 import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
 
 /** The engine's waits for a simulator with stop/start 0.3 s (add `orderSeconds` for subscription orders). */
@@ -43,4 +44,15 @@ export function simClient(sim: RunningSimulator): EcsClient {
     credentials: { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
     timeoutMs: 2000,
   });
+}
+
+/** The ApplyError `p` rejects with; fails the test when it resolves or rejects with anything else. */
+export async function rejects(p: Promise<unknown>): Promise<ApplyError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof ApplyError, String(e));
+    return e;
+  }
+  assert.fail("expected the apply to fail with an ApplyError");
 }

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { startSimulator, type CallLogEntry, type RunningSimulator, type SimInstance } from "../../simulator/index";
-import { apply, ApplyError, RETRY_POLICIES, type ApplyOptions } from "../../provider/executor";
+import { apply, RETRY_POLICIES, type ApplyOptions } from "../../provider/executor";
 import { budgetKey, type EcsApi } from "../../provider/client";
 import { schedulerFor } from "../../provider/scheduler";
 import type { DesiredSpecInput } from "../../provider/schema";
-import { desiredSpec, FAST_ENGINE_TIMING, FAST_RETRY, simClient } from "../helpers/engine";
+import { desiredSpec, FAST_ENGINE_TIMING, FAST_RETRY, rejects, simClient } from "../helpers/engine";
 import { stateWith } from "../helpers/sim";
 
 const PREPAID = "i-demo-prepaid-01";
@@ -46,15 +46,6 @@ describe("subscription instances against the simulator (real pop-core client)", 
   const run = (d: Partial<DesiredSpecInput>, o: Partial<ApplyOptions> = {}) =>
     apply({ api, desired: desired(d), timing: ENGINE_TIMING, policies: RETRY, ...o });
   const instance = (id = PREPAID): SimInstance => sim.getState().instances.find((i) => i.instanceId === id)!;
-  async function rejects(p: Promise<unknown>): Promise<ApplyError> {
-    try {
-      await p;
-    } catch (e) {
-      assert.ok(e instanceof ApplyError, String(e));
-      return e;
-    }
-    assert.fail("expected the apply to fail");
-  }
 
   beforeEach(async () => {
     sim = await startSimulator({ port: 0, timing: SIM_TIMING, quiet: true });

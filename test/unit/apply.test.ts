@@ -4,7 +4,7 @@
  * stop/start only from the settled status, ClientToken idempotency).
  */
 import assert from "node:assert/strict";
-import { apply, ApplyError, retryDelayMs, RETRY_POLICIES, type ApplyOptions, type ProgressEvent } from "../../provider/executor";
+import { apply, retryDelayMs, RETRY_POLICIES, type ApplyOptions, type ProgressEvent } from "../../provider/executor";
 import { nextPollAtMs } from "../../provider/executor/timing";
 import { dryRunTargets } from "../../provider/executor/preflight";
 import type { EcsApi, ModifyRequest } from "../../provider/client";
@@ -13,6 +13,7 @@ import { EcsApiError, TRANSPORT_CODES } from "../../provider/errors";
 import type { InstanceSnapshot } from "../../provider/model";
 import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
 import type { Clock } from "../../provider/clock";
+import { rejects } from "../helpers/engine";
 import { snapshot } from "../helpers/snapshot";
 import { RESTORE_MARKER_KEY } from "../../provider/marker";
 
@@ -251,16 +252,6 @@ function setup(over: Partial<InstanceSnapshot> = {}) {
   const run = (d: Partial<DesiredSpecInput>, o: Partial<ApplyOptions> = {}) =>
     apply({ api: ecs, desired: desired(d), clock, random: () => 1, timing: TIMING, onProgress: (e) => events.push(e), ...o });
   return { clock, ecs, events, run };
-}
-
-async function rejects(p: Promise<unknown>): Promise<ApplyError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof ApplyError, String(e));
-    return e;
-  }
-  assert.fail("expected an ApplyError");
 }
 
 const BW = { internetMaxBandwidthOut: 20, internetMaxBandwidthIn: 150 };
