@@ -12,31 +12,14 @@ import { modifyInstanceSpecParams, startInstanceParams, stopInstanceParams } fro
 import { EcsApiError, TRANSPORT_CODES } from "../../provider/errors";
 import type { InstanceSnapshot } from "../../provider/model";
 import { parseDesiredSpec, type DesiredSpecInput } from "../../provider/schema";
-import type { Clock } from "../../provider/clock";
 import { rejects } from "../helpers/engine";
 import { snapshot } from "../helpers/snapshot";
 import { RESTORE_MARKER_KEY } from "../../provider/marker";
+import { FakeClock, T0 } from "../helpers/clock";
 
-const T0 = Date.parse("2030-01-01T00:00:00Z");
 const S = 30_000; // stop takes 30 s
 const T = 30_000; // start takes 30 s
 const C = 300_000; // cooldown
-
-class FakeClock implements Clock {
-  t = T0;
-  sleeps: number[] = [];
-  onSleep?: (ms: number) => void;
-  now() {
-    return this.t;
-  }
-  async sleep(ms: number, signal?: AbortSignal) {
-    signal?.throwIfAborted();
-    this.sleeps.push(ms);
-    this.t += ms;
-    this.onSleep?.(ms);
-    signal?.throwIfAborted();
-  }
-}
 
 type Fault =
   | { action: string; kind: "error"; code: string; httpStatus?: number }

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { describeHealthStatusParams, EndpointError, parseHealthStatus, slbEndpointFor, type HealthStatusRow, type HttpProbeResult } from "../../provider/client";
-import type { Clock } from "../../provider/clock";
 import { EcsApiError } from "../../provider/errors";
 import {
   HEALTH_DEFAULTS,
@@ -21,22 +20,7 @@ import {
   type ParsedHealthCheck,
   type WaitProgress,
 } from "../../provider/health";
-
-const T0 = Date.UTC(2030, 0, 1);
-
-class FakeClock implements Clock {
-  t = T0;
-  sleeps: number[] = [];
-  now() {
-    return this.t;
-  }
-  async sleep(ms: number, signal?: AbortSignal) {
-    signal?.throwIfAborted();
-    this.sleeps.push(ms);
-    this.t += ms;
-    signal?.throwIfAborted();
-  }
-}
+import { FakeClock, T0 } from "../helpers/clock";
 
 /** A monitor that answers a script, one observation (or error) per call, the last one repeated. */
 class ScriptedMonitor implements HealthMonitor {
