@@ -244,16 +244,37 @@ export function observationFromRows(rows: readonly HealthStatusRow[], instanceId
   return mine.some((r) => r.status === "normal") ? "serving" : "noSignal";
 }
 
+/** Options of {@link healthMonitorFor}. */
+export interface MonitorOptions {
+  /**
+   * CLB: observations that start within this many ms of the last `DescribeHealthStatus` share its
+   * answer (one call answers for every backend, so many waiters polling at once need one call, not
+   * one each, which the API budget would turn into waits). Default 0: every observation asks.
+   */
+  readonly shareAnswerMs?: number;
+}
+
 /** The monitor for a parsed check, over the given client. */
-export function healthMonitorFor(check: ParsedHealthCheck, client: HealthClient): HealthMonitor {
+export function healthMonitorFor(check: ParsedHealthCheck, client: HealthClient, opts: MonitorOptions = {}): HealthMonitor {
   const spec = check.check;
   if (spec.type === "clb") {
+    const shareMs = opts.shareAnswerMs ?? 0;
+    let last: { readonly startedMs: number; readonly rows: Promise<HealthStatusRow[]> } | undefined;
     return {
       async observe(instances) {
-        const rows = await client.describeHealthStatus({
-          loadBalancerId: spec.loadBalancerId,
-          ...(spec.listenerPort !== undefined ? { listenerPort: spec.listenerPort } : {}),
-        });
+        const now = Date.now();
+        if (shareMs <= 0 || !last || now - last.startedMs > shareMs) {
+          const rows = client.describeHealthStatus({
+            loadBalancerId: spec.loadBalancerId,
+            ...(spec.listenerPort !== undefined ? { listenerPort: spec.listenerPort } : {}),
+          });
+          const mine = { startedMs: now, rows };
+          last = mine;
+          rows.catch(() => {
+            if (last === mine) last = undefined;
+          });
+        }
+        const rows = await last.rows;
         return new Map(instances.map((i) => [i.instanceId, observationFromRows(rows, i.instanceId)] as const));
       },
     };

@@ -1,21 +1,34 @@
 /**
- * The fleet's `rollout.healthCheck` turned into a {@link FleetHealth} through the health module
- * (parsing, monitor, preview-time target check); without one, an instance serves when Running.
+ * What the rollout needs from a health check: the fleet's `rollout.healthCheck` turned into a
+ * {@link FleetHealth} through the health module (parsing, monitor, preview-time target check);
+ * without one, an instance serves when it is Running.
  */
-import type { EcsClient, HealthStatusRow } from "../client";
-import {
-  HEALTH_DEFAULTS,
-  healthMonitorFor,
-  healthTargetProblems,
-  observationFromRows,
-  type HealthCheckSpec,
-  type HealthClient,
-  type HealthMonitor,
-  type InputProblem,
-  type ParsedHealthCheck,
-} from "../health";
+import type { EcsApi, EcsClient } from "../client";
+import { readWithRetry } from "../executor";
+import { HEALTH_DEFAULTS, healthMonitorFor, healthTargetProblems, type HealthMonitor, type HealthTiming, type InputProblem, type InstanceAddress, type ParsedHealthCheck } from "../health";
 import type { InstanceSnapshot } from "../model";
-import { statusHealth, type FleetHealth, type InstanceAddress } from "./health-port";
+
+export type { HealthObservation, InstanceAddress } from "../health";
+
+/** A health monitor the rollout asks about many instances at once, and how to wait on it. */
+export interface FleetHealth extends HealthMonitor {
+  /** What is checked, for progress lines (`CLB lb-web backend health`). */
+  readonly description: string;
+  /** Polling of one instance's wait (`waitUntilServing`): interval and serving observations in a row. */
+  readonly timing: Pick<HealthTiming, "intervalSeconds" | "healthyThreshold">;
+}
+
+/** Without a health check: an instance serves when it is Running (one observation is enough). */
+export function statusHealth(api: EcsApi, intervalSeconds = 1): FleetHealth {
+  return {
+    description: "instance status Running (no healthCheck)",
+    timing: { intervalSeconds, healthyThreshold: 1 },
+    async observe(instances) {
+      const snaps = await Promise.all(instances.map((i) => readWithRetry(() => api.describeInstance(i.instanceId, { knownHasLocalDisks: false }))));
+      return new Map(instances.map((i, n) => [i.instanceId, snaps[n]?.status === "Running" ? "serving" : "notServing"] as const));
+    },
+  };
+}
 
 const HEALTH_CHECK_PATH = "rollout.healthCheck";
 
@@ -43,38 +56,14 @@ export function healthFor(parsed: ParsedHealthCheck | undefined, api: EcsClient)
     c.type === "clb"
       ? `CLB ${c.loadBalancerId}${c.listenerPort !== undefined ? ` listener ${c.listenerPort}` : ""} backend health`
       : `GET ${c.url} answering ${c.expectedStatus ?? 200}`;
-  const monitor = c.type === "clb" ? sharedClb(api, c, (parsed.intervalSeconds * 1000) / 2) : healthMonitorFor(parsed, api);
+  // Every wait of the rollout polls the same load balancer: observations within half an interval
+  // share one DescribeHealthStatus, no staler than polling at that interval is anyway.
+  const monitor = healthMonitorFor(parsed, api, { shareAnswerMs: (parsed.intervalSeconds * 1000) / 2 });
   return {
     health: { description, timing: parsed, observe: (instances) => monitor.observe(instances) },
     parsed,
     warmupSeconds: parsed.warmupSeconds,
     timeoutSeconds: parsed.timeoutSeconds,
-  };
-}
-
-/**
- * A CLB monitor shared by every wait of the rollout: one `DescribeHealthStatus` answers for every
- * backend, so calls that start within `reuseMs` of each other share one answer (each instance
- * waiting for its health would otherwise poll on its own: maxUnavailable calls per interval, which
- * the API budget turns into waits). An answer is never older than half an interval, the staleness
- * polling at that interval has anyway.
- */
-function sharedClb(api: HealthClient, spec: Extract<HealthCheckSpec, { type: "clb" }>, reuseMs: number): HealthMonitor {
-  let last: { readonly startedMs: number; readonly rows: Promise<HealthStatusRow[]> } | undefined;
-  return {
-    async observe(instances) {
-      const now = Date.now();
-      if (!last || now - last.startedMs > reuseMs) {
-        const rows = api.describeHealthStatus({ loadBalancerId: spec.loadBalancerId, ...(spec.listenerPort !== undefined ? { listenerPort: spec.listenerPort } : {}) });
-        const mine = { startedMs: now, rows };
-        last = mine;
-        rows.catch(() => {
-          if (last === mine) last = undefined;
-        });
-      }
-      const rows = await last.rows;
-      return new Map(instances.map((i) => [i.instanceId, observationFromRows(rows, i.instanceId)] as const));
-    },
   };
 }
 

@@ -20,8 +20,7 @@ import type { Estimates } from "../plan";
 import type { DesiredSpec } from "../schema";
 import { describeRollout } from "./describe";
 import { waitUntilServing, type WaitResult } from "../health";
-import { addressOf as defaultAddressOf } from "./health";
-import type { FleetHealth, HealthObservation, InstanceAddress } from "./health-port";
+import { addressOf as defaultAddressOf, type FleetHealth, type HealthObservation, type InstanceAddress } from "./health";
 import { planRollout, type FleetPlan, type MemberInput, type MemberKind, type MemberRefusal, type RolloutRules } from "./plan";
 
 /** What an earlier rollout recorded about an instance (from the fleet's outputs). */
