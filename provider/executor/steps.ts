@@ -8,6 +8,7 @@ import {
   modifyPrepayInstanceSpecParams,
   startInstanceParams,
   stopInstanceParams,
+  type CallResult,
   type ModifyRequest,
   type NetworkSpecRequest,
   type OrderResult,
@@ -117,11 +118,38 @@ export async function runModify(run: Run, planned: ModifyStep, index: number): P
   if (end !== undefined) await waitUntil(run, end);
   // Settled once, before the first attempt: a window that has begun by now is sent from now.
   const step = atSendTime(planned, run.clock.now());
-  const startedAt = run.clock.now();
   const request = requestOf(run.desired.instanceId, step);
+  const { already, doneMs } = await sendChange(run, step, index, "ModifyInstanceSpec", () => run.api.modifyInstanceSpec(request, step.clientToken), () =>
+    modifyInstanceSpecParams(request, step.clientToken),
+  );
+  st.lastChangeMs = doneMs;
+  if (step.kind === "modifyTemporaryBandwidth") {
+    st.temporary = { startTime: step.startTime, endTime: step.endTime, internetMaxBandwidthOut: step.out };
+  }
+  if (step.kind === "modifyType") st.pendingType = step.instanceType;
+  if (step.kind === "modifyBandwidth" && !already) await awaitBandwidth(run, step, doneMs);
+  // A type change shows after the next start (checked there); one that stays on a Stopped
+  // instance is reported as pendingInstanceType.
+}
+
+/**
+ * Sends one spec change, already past its cooldown, with its ClientToken under the run's change
+ * policy, and records it. After a lost answer a change that shows is not sent again
+ * (`alreadyApplied`); the request as built stands for what was sent when no answer came back.
+ */
+async function sendChange<T extends CallResult & { readonly orderId?: string }>(
+  run: Run,
+  step: ModifyStep,
+  index: number,
+  action: ReturnType<typeof actionOf>,
+  call: () => Promise<T>,
+  params: () => Readonly<Record<string, string>>,
+): Promise<{ value: T | undefined; already: boolean; doneMs: number }> {
+  const st = run.state;
+  const startedAt = run.clock.now();
   let already = false;
   const policy = st.stoppedByUs ? run.policies.specChangeWhileDown : run.policies.specChange;
-  const { value, attempts } = await withRetry(run, policy, "ModifyInstanceSpec", async (attempt, previous) => {
+  const { value, attempts } = await withRetry<T | undefined>(run, policy, action, async (attempt, previous) => {
     if (attempt > 1 && previous === "verifyThenBackoff") {
       // The last answer was lost: if the change shows, it was applied — do not send it again.
       if (shows(run, step, await readOnce(run))) {
@@ -130,38 +158,34 @@ export async function runModify(run: Run, planned: ModifyStep, index: number): P
       }
     }
     st.dirty = true;
-    return run.api.modifyInstanceSpec(request, step.clientToken);
+    return call();
   });
   const doneMs = run.clock.now();
-  st.lastChangeMs = doneMs;
-  if (step.kind === "modifyTemporaryBandwidth") {
-    st.temporary = { startTime: step.startTime, endTime: step.endTime, internetMaxBandwidthOut: step.out };
-  }
-  if (step.kind === "modifyType") st.pendingType = step.instanceType;
   st.steps.push({
     index,
     kind: step.kind,
-    action: "ModifyInstanceSpec",
-    // An answer lost after the change was applied leaves no answer: the request as built is what was sent.
-    params: value?.sent ?? modifyInstanceSpecParams(request, step.clientToken),
+    action,
+    params: value?.sent ?? params(),
     ...(value?.requestId ? { requestId: value.requestId } : {}),
+    ...(value?.orderId ? { orderId: value.orderId } : {}),
     clientToken: step.clientToken,
     startedAt: iso(startedAt),
     finishedAt: iso(doneMs),
     attempts,
     outcome: already ? "alreadyApplied" : "done",
   });
-  if (step.kind === "modifyBandwidth" && !already) {
-    await pollUntil(
-      run,
-      (s) => shows(run, step, s),
-      { target: "the new bandwidth in DescribeInstances", limitSeconds: run.timing.verifySeconds, code: "ChangeNotVisible" },
-      {},
-      { readNow: true, expect: { sinceMs: doneMs, expectedSeconds: run.timing.modifySeconds } },
-    );
-  }
-  // A type change shows after the next start (checked there); one that stays on a Stopped
-  // instance is reported as pendingInstanceType.
+  return { value, already, doneMs };
+}
+
+/** Waits until DescribeInstances shows a bandwidth change sent at `doneMs`. */
+function awaitBandwidth(run: Run, step: ModifyStep, doneMs: number, order = ""): Promise<InstanceSnapshot> {
+  return pollUntil(
+    run,
+    (s) => shows(run, step, s),
+    { target: `the new bandwidth in DescribeInstances${order}`, limitSeconds: run.timing.verifySeconds, code: "ChangeNotVisible" },
+    {},
+    { readNow: true, expect: { sinceMs: doneMs, expectedSeconds: run.timing.modifySeconds } },
+  );
 }
 
 /** True when an order step's order is one to pay (not a refund). */
@@ -189,39 +213,21 @@ async function runOrder(run: Run, planned: OrderStep, index: number): Promise<vo
   const step = atSendTime(planned, run.clock.now());
   const id = run.desired.instanceId;
   const action = actionOf(step);
-  const startedAt = run.clock.now();
-  let already = false;
-  const policy = st.stoppedByUs ? run.policies.specChangeWhileDown : run.policies.specChange;
-  const { value, attempts } = await withRetry(run, policy, action, async (attempt, previous): Promise<OrderResult | undefined> => {
-    if (attempt > 1 && previous === "verifyThenBackoff") {
-      // The last answer was lost: if the change shows, it was applied. Otherwise the same token
-      // goes again, and the API answers with the order it has, never a second one.
-      if (shows(run, step, await readOnce(run))) {
-        already = true;
-        return undefined;
-      }
-    }
-    st.dirty = true;
-    return step.kind === "modifyPrepayType"
-      ? run.api.modifyPrepayInstanceSpec(prepayRequestOf(id, step), step.clientToken)
-      : run.api.modifyInstanceNetworkSpec(networkRequestOf(id, step), step.clientToken);
-  });
-  const doneMs = run.clock.now();
+  // After a lost answer the same token goes again (when the change does not show yet), and the API
+  // answers with the order it has, never a second one.
+  const { value, already, doneMs } = await sendChange(
+    run,
+    step,
+    index,
+    action,
+    (): Promise<OrderResult> =>
+      step.kind === "modifyPrepayType"
+        ? run.api.modifyPrepayInstanceSpec(prepayRequestOf(id, step), step.clientToken)
+        : run.api.modifyInstanceNetworkSpec(networkRequestOf(id, step), step.clientToken),
+    () => orderParams(id, step),
+  );
   const orderId = value?.orderId;
   if (orderId) st.orders.push(orderId);
-  st.steps.push({
-    index,
-    kind: step.kind,
-    action,
-    params: value?.sent ?? orderParams(id, step),
-    ...(value?.requestId ? { requestId: value.requestId } : {}),
-    ...(orderId ? { orderId } : {}),
-    clientToken: step.clientToken,
-    startedAt: iso(startedAt),
-    finishedAt: iso(doneMs),
-    attempts,
-    outcome: already ? "alreadyApplied" : "done",
-  });
   if (!already && isPaidOrder(step) && !step.autoPay) {
     throw new EngineFailure(
       "OrderUnpaid",
@@ -260,13 +266,7 @@ async function runOrder(run: Run, planned: OrderStep, index: number): Promise<vo
     } else if (step.kind === "modifyNetworkTemporary") {
       st.temporary = { startTime: step.startTime, endTime: step.endTime, internetMaxBandwidthOut: step.out };
     } else if (!already) {
-      await pollUntil(
-        run,
-        (s) => shows(run, step, s),
-        { target: `the new bandwidth in DescribeInstances${order}`, limitSeconds: run.timing.verifySeconds, code: "ChangeNotVisible" },
-        {},
-        { readNow: true, expect: { sinceMs: doneMs, expectedSeconds: run.timing.modifySeconds } },
-      );
+      await awaitBandwidth(run, step, doneMs, order);
     }
   } catch (e) {
     if (e instanceof EngineFailure && e.code === "ChangeNotVisible") throw new EngineFailure(e.code, e.message + unpaidHint);
@@ -356,8 +356,8 @@ export async function runPower(
   const expect = { sinceMs: answeredMs, expectedSeconds: opts.urgent ? 0 : expectedSeconds(run, kind) };
   const snap = await waitStatus(run, target, opts, outcome === "done" ? { expect } : { first: st.current!, expect });
   if (outcome === "done") learn(run, kind, (run.clock.now() - answeredMs) / 1000);
-  if (kind === "start") await removeMarker(run);
   if (kind === "start") {
+    await removeMarker(run);
     st.stoppedByUs = false;
     st.orderSettlingUntilMs = undefined;
   }
